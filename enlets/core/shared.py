@@ -1,0 +1,70 @@
+"""Reusable pieces for every shared-item app: audience writes, read auditing, lookup-or-404.
+
+Every later app (practices, requirements, ...) uses these so that the access model is applied
+the same way everywhere. The recipe is in docs/adding-a-model.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from django.db import models
+from django.http import Http404
+
+from enlets.core import access, audit
+from enlets.core.errors import InvalidInput
+from enlets.core.models import TLP, SharedItem
+
+ItemT = TypeVar("ItemT", bound=SharedItem)
+
+AUDIENCE_FIELDS = ("audience_countries", "audience_organisations", "audience_groups", "audience_people")
+SHARED_FIELDS = ("tlp", "state", "owner", *AUDIENCE_FIELDS, "co_authors")
+
+
+def get_visible_or_404(model: type[ItemT], user: Any, pk: Any, *, audit_read: bool = True) -> ItemT:
+    """The item if `user` may see it, else 404 exactly as if it did not exist.
+
+    Reads of AMBER, AMBER+STRICT and RED items are audited here, so no view forgets it.
+    """
+    try:
+        item = model.objects.visible_to(user).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found") from exc
+    if audit_read:
+        record_read(user, item)
+    return item
+
+
+def record_read(user: Any, item: SharedItem, action: str = "read") -> None:
+    if item.tlp in TLP.sensitive():
+        audit.record(f"{item._meta.label_lower}.{action}", actor=user, obj=item)
+
+
+def validate_marking(tlp: str, audience: dict[str, Iterable[Any]]) -> None:
+    """AMBER and stricter need an audience that the marking can use; say what is missing."""
+    if tlp not in TLP.values:
+        raise InvalidInput("Unknown TLP marking.", field_errors={"tlp": [f"Choose one of: {', '.join(TLP.values)}."]})
+    countries = list(audience.get("audience_countries") or [])
+    orgs = list(audience.get("audience_organisations") or [])
+    groups = list(audience.get("audience_groups") or [])
+    people = list(audience.get("audience_people") or [])
+    if tlp == TLP.AMBER_STRICT and (countries or groups):
+        raise InvalidInput(
+            "TLP:AMBER+STRICT shares only within organisations: remove the countries and groups.",
+            field_errors={"audience_countries": ["Not used by TLP:AMBER+STRICT."]} if countries
+            else {"audience_groups": ["Not used by TLP:AMBER+STRICT."]},
+        )
+    if tlp == TLP.RED and (countries or groups or orgs):
+        raise InvalidInput(
+            "TLP:RED shares only with named people: remove the countries, organisations and groups.",
+            field_errors={"audience_people": ["TLP:RED is for named people only."]},
+        )
+
+
+def apply_audience(item: SharedItem, audience: dict[str, Iterable[models.Model]]) -> None:
+    """Set the audience fields given in `audience` and rewrite the item's permission labels."""
+    for name in AUDIENCE_FIELDS:
+        if name in audience:
+            getattr(item, name).set(list(audience[name] or []))
+    access.sync_labels(item)

@@ -1,0 +1,89 @@
+"""Checks for uploaded files: a size limit and a type allow-list decided on content, not name."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from enlets.core.errors import InvalidInput
+
+# Types the platform accepts, by what the content is. Office files are ZIP or OLE containers
+# that `filetype` names precisely; plain text and CSV are recognised by decoding as UTF-8.
+ALLOWED_TYPES: dict[str, str] = {
+    "application/pdf": "PDF",
+    "image/png": "PNG image",
+    "image/jpeg": "JPEG image",
+    "image/gif": "GIF image",
+    "image/webp": "WebP image",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint presentation",
+    "application/vnd.oasis.opendocument.text": "OpenDocument text",
+    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet",
+    "application/zip": "ZIP archive",
+    "text/plain": "plain text",
+}
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    content_type: str
+    size: int
+    sha256: str
+
+
+def allowed_in_words() -> str:
+    return ", ".join(sorted(set(ALLOWED_TYPES.values())))
+
+
+def limit_in_words() -> str:
+    return f"{settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+
+
+def sniff(head: bytes) -> str | None:
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if not head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character may be cut at the end of the sample.
+        if exc.start < len(head) - 4:
+            return None
+    if b"\x00" in head:
+        return None
+    return "text/plain"
+
+
+def check_upload(upload: UploadedFile, field: str = "file") -> CheckedUpload:
+    """Raise InvalidInput naming the limit or the allowed types; return facts about the file."""
+    size = upload.size or 0
+    if size > settings.MAX_UPLOAD_BYTES:
+        raise InvalidInput(
+            f"The file is too large: {size / (1024 * 1024):.1f} MB; the limit is {limit_in_words()}.",
+            code="file_too_large",
+            field_errors={field: [f"Files may be at most {limit_in_words()}."]},
+        )
+    if size == 0:
+        raise InvalidInput("The file is empty.", code="file_empty", field_errors={field: ["The file is empty."]})
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    mime = sniff(head)
+    if mime not in ALLOWED_TYPES:
+        raise InvalidInput(
+            f"This type of file is not accepted. Allowed: {allowed_in_words()}.",
+            code="file_type_refused",
+            field_errors={field: [f"Not an accepted type of file. Allowed: {allowed_in_words()}."]},
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return CheckedUpload(content_type=mime, size=size, sha256=digest.hexdigest())

@@ -1,0 +1,20 @@
+from django.urls import include, path
+
+from enlets.core import views as core_views
+from enlets.core.api import api
+from enlets.network import api as network_api  # noqa: F401  (registers its routers on `api`)
+from enlets.documents import api as documents_api  # noqa: F401
+
+urlpatterns = [
+    path("", core_views.dashboard, name="dashboard"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("audit/", include("enlets.core.urls")),
+    path("network/", include("enlets.network.urls")),
+    path("documents/", include("enlets.documents.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler404 = "enlets.core.views.not_found"
+handler403 = "enlets.core.views.forbidden"
+handler500 = "enlets.core.views.server_error"
