@@ -15,21 +15,35 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    # A typo such as ENLETS_HTTPS=ture must not silently switch a protection off.
+    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from exc
+    if minimum is not None and number < minimum:
+        # For example a lock-out limit of 0 would refuse every sign-in, an idle time of 0 every session.
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -175,8 +189,8 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 # Lock-out: after this many failed sign-ins for one account in the window, sign-in is refused.
-LOGIN_FAILURE_LIMIT = env_int("ENLETS_LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_WINDOW_SECONDS = env_int("ENLETS_LOGIN_FAILURE_WINDOW_SECONDS", 900)
+LOGIN_FAILURE_LIMIT = env_int("ENLETS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("ENLETS_LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 ACCOUNT_RATE_LIMITS = {
     "login_failed": f"{LOGIN_FAILURE_LIMIT}/{LOGIN_FAILURE_WINDOW_SECONDS}s/key",
     "login": "30/m/ip",
@@ -204,7 +218,7 @@ if unknown_roles:
     raise ImproperlyConfigured(f"ENLETS_MFA_REQUIRED_ROLES names unknown roles: {sorted(unknown_roles)}")
 
 # Sessions end after this much idle time (every request renews the cookie).
-SESSION_COOKIE_AGE = env_int("ENLETS_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_COOKIE_AGE = env_int("ENLETS_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 INVITATION_VALID_DAYS = env_int("ENLETS_INVITATION_VALID_DAYS", 14)
@@ -242,7 +256,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # In development and tests whitenoise serves straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
-MAX_UPLOAD_BYTES = env_int("ENLETS_MAX_UPLOAD_MB", 25) * 1024 * 1024
+MAX_UPLOAD_BYTES = env_int("ENLETS_MAX_UPLOAD_MB", 25, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -270,6 +284,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if env_bool("ENLETS_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # allauth's per-address sign-in limits then take the client address from the last
+    # X-Forwarded-For entry (the one our proxy wrote); otherwise every sign-in would seem to come
+    # from the proxy, and one attacker could use up everyone's "30 a minute".
+    ALLAUTH_TRUSTED_PROXY_COUNT = 1
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -7,4 +7,4 @@ import os
 
 os.environ["ENLETS_TESTING"] = "1"
 
-from enlets.settings import *  # noqa: E402, F403
+from enlets.settings import *  # noqa: F403

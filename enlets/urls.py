@@ -1,9 +1,10 @@
 from django.urls import include, path
 
+from enlets.core import api_audit  # noqa: F401
 from enlets.core import views as core_views
 from enlets.core.api import api
-from enlets.network import api as network_api  # noqa: F401  (registers its routers on `api`)
 from enlets.documents import api as documents_api  # noqa: F401
+from enlets.network import api as network_api  # noqa: F401  (registers its routers on `api`)
 
 urlpatterns = [
     path("", core_views.dashboard, name="dashboard"),

@@ -12,8 +12,8 @@ Rules (docs/access-model.md has the table with examples):
 - A person holds labels too (`user_labels`): everyone holds `public`; an active, vetted
   member of the network community holds `community`, `country:<their country>`,
   `org:<their organisation>` and `group:<id>` for each interest group they belong to;
-  an external partner holds only `org:<their organisation>`; everyone signed in holds
-  `person:<id>`.
+  a vetted external partner holds only `org:<their organisation>`; an unvetted account holds
+  no organisation label; everyone signed in holds `person:<id>`.
 - A person sees a released item when the two label sets meet; the owner and co-authors always
   see their item; an inactive account sees nothing. Administrators get no bypass.
 
@@ -62,7 +62,10 @@ def user_labels(user: Any) -> list[str]:
     if cached is not None:
         return cached
     labels = [PUBLIC, person_label(user.pk)]
-    if user.organisation_id:
+    # The organisation label needs vetting too: until an NCP has confirmed who the account
+    # belongs to, its organisation must not open AMBER or AMBER+STRICT items (it does not
+    # even see GREEN). Named people (person:<id>) still reach it.
+    if user.organisation_id and user.is_vetted:
         labels.append(org_label(user.organisation_id))
     if user.is_community_member:
         labels.append(COMMUNITY)

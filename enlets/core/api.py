@@ -11,18 +11,21 @@ Conventions (docs/api.md):
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer, SessionAuth
 
-from enlets.core.errors import ActionError, NotAllowed
+from enlets.core.errors import ActionError, InvalidInput, NotAllowed
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -34,6 +37,8 @@ class TokenAuth(HttpBearer):
 
         api_token = authenticate_token(token)
         if api_token is None:
+            # Say why, so a script's operator knows whether to renew or replace the token.
+            request._token_error = token_failure_reason(token)  # type: ignore[attr-defined]
             return None
         if request.method not in SAFE_METHODS and api_token.scope != ApiToken.Scope.WRITE:
             raise HttpError(403, "This token has read scope; create a read-write token to change data.")
@@ -48,6 +53,21 @@ class TokenAuth(HttpBearer):
         return super().__call__(request)
 
 
+def token_failure_reason(secret: str) -> tuple[str, str]:
+    """(code, message) for a token that did not authenticate. The caller holds the secret, so
+    telling revoked from expired reveals nothing to them."""
+    from enlets.network.models import ApiToken, hash_secret
+
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret or "")).first()
+    if token is None:
+        return "token_invalid", "This token is not valid: check that it was copied whole, or create a new one."
+    if token.revoked_at is not None:
+        return "token_revoked", "This token was revoked; create a new one."
+    if not token.is_active:
+        return "token_expired", "This token has expired; create a new one."
+    return "account_inactive", "The account of this token is deactivated."
+
+
 class ActiveSessionAuth(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
@@ -58,7 +78,40 @@ class ActiveSessionAuth(SessionAuth):
         return user
 
 
-api = NinjaAPI(
+class EnletsAPI(NinjaAPI):
+    """NinjaAPI whose unknown paths answer the JSON error shape too, not the site's HTML 404 page."""
+
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        # ninja's own root view ("api-root") answers an HTML 404; this one answers JSON, for the
+        # root and (being last) for every path no route matched.
+        urls = [_json_not_allowed(u) for u in super()._get_urls() if getattr(u, "name", None) != "api-root"]
+        urls.append(re_path(r"", unknown_path, name="api-root"))
+        return urls
+
+
+def _json_not_allowed(pattern: URLResolver | URLPattern) -> URLResolver | URLPattern:
+    """ninja answers a method a path does not have with a plain-text 405; give it the JSON shape."""
+    view = getattr(pattern, "callback", None)
+    if not isinstance(pattern, URLPattern) or view is None or inspect.iscoroutinefunction(view):
+        return pattern
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = error_response(request, 405, f"Method not allowed here; use {allowed}.", "method_not_allowed")
+            response["Allow"] = allowed
+        return response
+
+    return URLPattern(pattern.pattern, wrapper, pattern.default_args, pattern.name)
+
+
+def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return error_response(request, 404, "No such API endpoint; see /api/v1/docs.", "not_found")
+
+
+api = EnletsAPI(
     title="ENLETS Hub API",
     version="1",
     description="The REST API of ENLETS Hub. Same access rules as the web pages. See docs/api.md.",
@@ -80,19 +133,44 @@ def error_response(request: HttpRequest, status: int, message: str, code: str,
     return api.create_response(request, {"message": message, "code": code, "errors": errors or {}}, status=status)
 
 
+# The error responses every operation may give, for the OpenAPI document.
+ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def responses(ok: Any, status: int = 200) -> dict[int, Any]:
+    """`response=` for an operation: its success schema plus the shared error schemas."""
+    return {status: ok, **ERRORS}
+
+
+def current_user(request: HttpRequest) -> Any:
+    """The authenticated person (both auth methods return the user)."""
+    return request.auth  # type: ignore[attr-defined]
+
+
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
-    response = error_response(request, 401, "Authentication required: send a valid personal token as "
-                              "'Authorization: Bearer <token>'.", "not_authenticated")
+    code, message = getattr(request, "_token_error", ("not_authenticated", ""))
+    message = message or "Authentication required: send a valid personal token as 'Authorization: Bearer <token>'."
+    response = error_response(request, 401, message, code)
     response["WWW-Authenticate"] = 'Bearer realm="ENLETS Hub"'
     return response
+
+
+VALIDATION_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
+# The names the routers give their schema-typed parameters (`payload: DocumentIn`, `filters: Query[...]`).
+SCHEMA_PARAMETERS = {"payload", "filters"}
 
 
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
-        loc = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload", "form")]
+        # ninja's loc is (source, [schema parameter,] field...): name only the field, e.g. "audience.groups".
+        loc = [str(part) for part in error.get("loc", [])]
+        if loc and loc[0] in VALIDATION_SOURCES:
+            loc = loc[1:]
+        if len(loc) > 1 and loc[0] in SCHEMA_PARAMETERS:
+            loc = loc[1:]
         errors.setdefault(".".join(loc) or "__all__", []).append(str(error.get("msg", "Invalid value.")))
     return error_response(request, 422, "The request has invalid fields.", "invalid", errors)
 
@@ -156,7 +234,7 @@ def apply_ordering(queryset: QuerySet, ordering: str | None, allowed: dict[str, 
     descending = ordering.startswith("-")
     name = ordering.lstrip("-")
     if name not in allowed:
-        raise HttpError(422, f"Cannot order by {name!r}; use one of: {', '.join(sorted(allowed))} "
-                        "(prefix - for descending).")
+        choices = f"use one of: {', '.join(sorted(allowed))} (prefix - for descending)"
+        raise InvalidInput(f"Cannot order by {name!r}; {choices}.", field_errors={"ordering": [f"Unknown; {choices}."]})
     field = allowed[name]
     return queryset.order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")

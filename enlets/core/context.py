@@ -17,7 +17,7 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "enlets_request_context", default=RequestContext()
+    "enlets_request_context", default=RequestContext()  # noqa: B039 - frozen dataclass, immutable
 )
 
 

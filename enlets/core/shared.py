@@ -36,9 +36,10 @@ def get_visible_or_404(model: type[ItemT], user: Any, pk: Any, *, audit_read: bo
     return item
 
 
-def record_read(user: Any, item: SharedItem, action: str = "read") -> None:
+def record_read(user: Any, item: SharedItem, action: str = "read", changes: dict[str, Any] | None = None) -> None:
+    """Audit a read of an AMBER, AMBER+STRICT or RED item; `changes` may say what was read (e.g. which file)."""
     if item.tlp in TLP.sensitive():
-        audit.record(f"{item._meta.label_lower}.{action}", actor=user, obj=item)
+        audit.record(f"{item._meta.label_lower}.{action}", actor=user, obj=item, changes=changes)
 
 
 def validate_marking(tlp: str, audience: dict[str, Iterable[Any]]) -> None:
@@ -48,7 +49,6 @@ def validate_marking(tlp: str, audience: dict[str, Iterable[Any]]) -> None:
     countries = list(audience.get("audience_countries") or [])
     orgs = list(audience.get("audience_organisations") or [])
     groups = list(audience.get("audience_groups") or [])
-    people = list(audience.get("audience_people") or [])
     if tlp == TLP.AMBER_STRICT and (countries or groups):
         raise InvalidInput(
             "TLP:AMBER+STRICT shares only within organisations: remove the countries and groups.",

@@ -1,8 +1,233 @@
+"""Pages of the document library. Thin: visibility via visible_to / get_visible_or_404, writes via actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Case, Value, When
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from enlets.core.errors import ActionError, InvalidInput, NotAllowed
+from enlets.core.listing import paginate, sort_queryset
+from enlets.core.models import TLP
+from enlets.core.shared import get_visible_or_404, record_read
+from enlets.core.uploads import check_upload
+from enlets.documents import actions
+from enlets.documents.forms import SORTS, DocumentFilterForm, DocumentForm, TransferForm, add_action_errors
+from enlets.documents.models import Attachment, Document
+from enlets.network.models import Country, InterestGroup
 
 
 @login_required
 def document_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "documents/list.html", {})
+    filters = DocumentFilterForm(request.GET or None)
+    queryset = Document.objects.visible_to(request.user).select_related(
+        "owner", "owner_organisation", "space_country", "space_group")
+    if filters.is_bound:
+        queryset = filters.filter(queryset, request.user)
+    # TLP sorts by strictness, not alphabetically.
+    queryset = queryset.annotate(tlp_rank=Case(*[When(tlp=value, then=Value(rank)) for rank, value in
+                                                 enumerate(TLP.values)], default=Value(0)))
+    queryset, sort = sort_queryset(request, queryset, SORTS, "-updated")
+    page = paginate(request, queryset)
+    # The group and country filters come from links (a group page, a country page): name them.
+    group = InterestGroup.objects.filter(slug=request.GET.get("group", "")).first() if request.GET.get("group") \
+        else None
+    country = Country.objects.filter(pk=request.GET.get("country", "").upper()).first() \
+        if request.GET.get("country") else None
+    create_query = f"?space=group&group={group.slug}" if group is not None else ""
+    return render(request, "documents/list.html", {
+        **page.context(), "filters": filters, "sort": sort, "filter_group": group, "filter_country": country,
+        "can_create": actions.can_create(request.user), "create_query": create_query,
+        "sorts": [("-updated", "Recently updated"), ("-created", "Newest"), ("title", "Title A to Z"),
+                  ("-title", "Title Z to A"), ("tlp", "Marking, least restricted first"),
+                  ("-tlp", "Marking, most restricted first")],
+    })
+
+
+def _save_attachments(request: HttpRequest, document: Document, files: list[Any]) -> list[Attachment]:
+    """Attach every file or none: the caller's transaction rolls back, and stored files are removed."""
+    added: list[Attachment] = []
+    try:
+        for upload in files:
+            added.append(actions.do_add_attachment(request.user, document, upload))
+    except Exception:
+        for attachment in added:
+            attachment.file.delete(save=False)
+        raise
+    return added
+
+
+def _check_files(form: DocumentForm) -> bool:
+    """Check every upload before anything is written, so a refused file leaves nothing behind."""
+    ok = True
+    for upload in form.cleaned_data.get("files") or []:
+        try:
+            check_upload(upload, field="files")
+        except InvalidInput as error:
+            form.add_error("files", f"{upload.name}: {error.message}")
+            ok = False
+    return ok
+
+
+def _initial_space(request: HttpRequest, form: DocumentForm) -> str | None:
+    """?space=group&group=<slug> or ?space=country preselects the space, when it is one of mine."""
+    space = request.GET.get("space", "")
+    if space == "group":
+        value = f"group:{request.GET.get('group', '')}"
+    elif space == "country" and request.user.organisation_id:
+        value = f"country:{request.user.organisation.country_id}"
+    else:
+        return None
+    return value if value in dict(form.fields["space"].choices) else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_create(request: HttpRequest) -> HttpResponse:
+    if not actions.can_create(request.user):
+        raise PermissionDenied("Only active people with an organisation create documents.")
+    if request.method == "POST":
+        form = DocumentForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid() and _check_files(form):
+            data = form.action_data()
+            try:
+                with transaction.atomic():
+                    document = actions.do_create_document(
+                        request.user, co_authors=form.cleaned_data["co_authors"], **data)
+                    _save_attachments(request, document, form.cleaned_data["files"])
+            except ActionError as error:
+                add_action_errors(form, error, DocumentForm.ERROR_FIELDS)
+            else:
+                messages.success(request, "Document created.")
+                return redirect(document)
+    else:
+        form = DocumentForm(user=request.user)
+        space = _initial_space(request, form)
+        if space:
+            form.initial["space"] = space
+    return render(request, "documents/form.html", {"form": form, "document": None})
+
+
+def _editable_or_403(request: HttpRequest, pk: int) -> Document:
+    document = get_visible_or_404(Document, request.user, pk)
+    if not actions.can_edit(request.user, document):
+        raise PermissionDenied("Only the owner and the co-authors edit this document.")
+    return document
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    document = _editable_or_403(request, pk)
+    if request.method == "POST":
+        form = DocumentForm(request.POST, request.FILES, user=request.user, document=document)
+        if form.is_valid() and _check_files(form):
+            data = form.action_data()
+            # Only the owner changes the co-authors (the field is disabled for the others).
+            co_authors = None if form.fields["co_authors"].disabled else form.cleaned_data["co_authors"]
+            try:
+                with transaction.atomic():
+                    document = actions.do_update_document(request.user, document, co_authors=co_authors, **data)
+                    _save_attachments(request, document, form.cleaned_data["files"])
+            except ActionError as error:
+                add_action_errors(form, error, DocumentForm.ERROR_FIELDS)
+            else:
+                messages.success(request, "Document saved.")
+                return redirect(document)
+    else:
+        form = DocumentForm(user=request.user, document=document)
+    return render(request, "documents/form.html", {"form": form, "document": document,
+                                                   "attachments": document.attachments.all()})
+
+
+@login_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_visible_or_404(Document, request.user, pk)
+    document = Document.objects.select_related(
+        "owner", "owner_organisation__country", "space_country", "space_group").get(pk=document.pk)
+    editable = actions.can_edit(request.user, document)
+    return render(request, "documents/detail.html", {
+        "document": document,
+        "co_authors": document.co_authors.all(),
+        "attachments": document.attachments.all(),
+        "can_edit": editable,
+        "is_owner": document.owner_id == request.user.pk and request.user.is_active,
+    })
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> FileResponse:
+    # The read is audited below, naming the file, instead of as a plain document read.
+    document = get_visible_or_404(Document, request.user, pk, audit_read=False)
+    attachment = get_object_or_404(Attachment, pk=att_pk, document=document)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing.") from exc
+    record_read(request.user, document, "attachment_download",
+                changes={"attachment": {"id": attachment.pk, "name": attachment.original_name,
+                                        "sha256": attachment.sha256}})
+    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    # A file is data, never a page of this site: no sniffing, no script, no caching by proxies.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int, att_pk: int) -> HttpResponse:
+    document = get_visible_or_404(Document, request.user, pk, audit_read=False)
+    attachment = get_object_or_404(Attachment, pk=att_pk, document=document)
+    try:
+        actions.do_remove_attachment(request.user, attachment)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    messages.success(request, f"Removed the file {attachment.original_name}.")
+    return redirect(document)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_visible_or_404(Document, request.user, pk, audit_read=request.method == "GET")
+    if document.owner_id != request.user.pk:
+        raise PermissionDenied("Only the owner deletes a document.")
+    if request.method == "POST":
+        try:
+            actions.do_delete_document(request.user, document)
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from error
+        messages.success(request, f"Deleted “{document.title}”.")
+        return redirect("documents:list")
+    return render(request, "documents/delete.html", {"document": document,
+                                                     "attachments": document.attachments.all()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_visible_or_404(Document, request.user, pk)
+    if document.owner_id != request.user.pk:
+        raise PermissionDenied("Only the owner hands a document over.")
+    form = TransferForm(request.POST or None, document=document)
+    if request.method == "POST" and form.is_valid():
+        new_owner = form.cleaned_data["new_owner"]
+        try:
+            actions.do_transfer_document(request.user, document, new_owner)
+        except ActionError as error:
+            add_action_errors(form, error, {"owner": "new_owner"})
+        else:
+            messages.success(request, f"{new_owner.display_name} now owns “{document.title}”.")
+            still_visible = Document.objects.visible_to(request.user).filter(pk=document.pk).exists()
+            return redirect(document if still_visible else "documents:list")
+    return render(request, "documents/transfer.html", {"form": form, "document": document})
