@@ -35,12 +35,27 @@ CHUNK = 50_000
 
 TLP_WEIGHTS = {"CLEAR": 10, "GREEN": 40, "AMBER": 30, "AMBER+STRICT": 10, "RED": 10}
 STATE_WEIGHTS = {"published": 85, "archived": 7, "draft": 8}
-ROLE_WEIGHTS = {"member": 880, "ncp": 30, "core_group": 10, "secretariat": 5, "observer": 10,
-                "external_partner": 60, "administrator": 5}
+ROLE_WEIGHTS = {
+    "member": 880,
+    "ncp": 30,
+    "core_group": 10,
+    "secretariat": 5,
+    "observer": 10,
+    "external_partner": 60,
+    "administrator": 5,
+}
 ACTION_WEIGHTS = {
-    "documents.document.read": 35, "documents.document.update": 18, "documents.document.create": 14,
-    "auth.login": 15, "token.use": 5, "group.membership_approve": 4, "user.update_profile": 3,
-    "auth.login_failed": 3, "group.join_request": 2, "user.deactivate": 0.2, "user.vet": 0.8,
+    "documents.document.read": 35,
+    "documents.document.update": 18,
+    "documents.document.create": 14,
+    "auth.login": 15,
+    "token.use": 5,
+    "group.membership_approve": 4,
+    "user.update_profile": 3,
+    "auth.login_failed": 3,
+    "group.join_request": 2,
+    "user.deactivate": 0.2,
+    "user.vet": 0.8,
 }
 WORDS = (  # noqa: SIM905 - a readable word list
     "drone detection ANPR OSINT cryptocurrency forensics procurement ballistic vest control room golden hour "
@@ -63,8 +78,9 @@ def setup_django(database_url: str | None = None) -> None:
     django.setup()
 
 
-def labels_for(tlp: str, countries: Iterable[str], orgs: Iterable[int], groups: Iterable[int],
-               people: Iterable[int]) -> list[str]:
+def labels_for(
+    tlp: str, countries: Iterable[str], orgs: Iterable[int], groups: Iterable[int], people: Iterable[int]
+) -> list[str]:
     """The labels of an item: the same rule as enlets.core.access.item_labels, on plain values."""
     from enlets.core import access
 
@@ -197,10 +213,23 @@ class Generator:
                 pk, code = first + i, countries[i % len(countries)]
                 net.org_ids.append(pk)
                 net.org_country[pk] = code
-                rows.append((pk, f"Bench organisation {pk} ({code})", f"BO{pk}", rng.choice(kinds), code, "", "",
-                             w.dt(self.now)))
-            w.insert("network_organisation", ["id", "name", "short_name", "kind", "country_id", "website",
-                                              "description", "created_at"], rows)
+                rows.append(
+                    (
+                        pk,
+                        f"Bench organisation {pk} ({code})",
+                        f"BO{pk}",
+                        rng.choice(kinds),
+                        code,
+                        "",
+                        "",
+                        w.dt(self.now),
+                    )
+                )
+            w.insert(
+                "network_organisation",
+                ["id", "name", "short_name", "kind", "country_id", "website", "description", "created_at"],
+                rows,
+            )
             nl_org = next((pk for pk in net.org_ids if net.org_country[pk] == "NL"), net.org_ids[0])
 
             first = w.next_id("network_user")
@@ -219,9 +248,31 @@ class Generator:
                 net.user_org[pk] = org
                 net.user_name[pk] = name
                 # "!" is Django's unusable password: no hashing cost, nobody signs in with it.
-                rows.append((pk, "!", None, False, name, "Bench", f"Person {pk}", f"{name}@bench.example", False,
-                             active, w.dt(self.now), org, role, "", "", "", "", "",
-                             w.dt(self.now) if vetted else None, None, None))
+                rows.append(
+                    (
+                        pk,
+                        "!",
+                        None,
+                        False,
+                        name,
+                        "Bench",
+                        f"Person {pk}",
+                        f"{name}@bench.example",
+                        False,
+                        active,
+                        w.dt(self.now),
+                        org,
+                        role,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        w.dt(self.now) if vetted else None,
+                        None,
+                        None,
+                    )
+                )
             w.insert("network_user", [f.column for f in User._meta.concrete_fields], rows)
             net.heavy_id, net.auditor_id = net.user_ids[0], net.user_ids[1]
 
@@ -241,8 +292,19 @@ class Generator:
                 n = min(n, len(net.group_ids))
                 for n_group, group in enumerate(rng.sample(net.group_ids, n)):
                     status = "approved" if user == net.heavy_id or rng.random() < 0.93 else "requested"
-                    rows.append((pk, group, user, "chair" if n_group == 0 and rng.random() < 0.02 else "member",
-                                 status, "", w.dt(self.now), None, None))
+                    rows.append(
+                        (
+                            pk,
+                            group,
+                            user,
+                            "chair" if n_group == 0 and rng.random() < 0.02 else "member",
+                            status,
+                            "",
+                            w.dt(self.now),
+                            None,
+                            None,
+                        )
+                    )
                     pk += 1
             w.insert("network_groupmembership", [f.column for f in GroupMembership._meta.concrete_fields], rows)
             w.reset_sequences([Organisation, User, InterestGroup, GroupMembership])
@@ -257,11 +319,19 @@ class Generator:
         s, rng, w, net = self.scale, self.rng, self.w, self.net
         tlps, tlp_w = list(TLP_WEIGHTS), list(TLP_WEIGHTS.values())
         states, state_w = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
-        through = {name: Document._meta.get_field(name).remote_field.through for name in
-                   ("co_authors", "audience_countries", "audience_organisations", "audience_groups",
-                    "audience_people")}
-        m2m_tables = {name: (t._meta.db_table, [f.column for f in t._meta.concrete_fields]) for name, t in
-                      through.items()}
+        through = {
+            name: Document._meta.get_field(name).remote_field.through
+            for name in (
+                "co_authors",
+                "audience_countries",
+                "audience_organisations",
+                "audience_groups",
+                "audience_people",
+            )
+        }
+        m2m_tables = {
+            name: (t._meta.db_table, [f.column for f in t._meta.concrete_fields]) for name, t in through.items()
+        }
         doc_columns = [f.column for f in Document._meta.concrete_fields]
         first = w.next_id("documents_document")
         label_pk = w.next_id("documents_documentaccesslabel")
@@ -301,14 +371,32 @@ class Generator:
                 updated = self.now - dt.timedelta(seconds=rng.randrange(span))
                 created = updated - dt.timedelta(seconds=rng.randrange(30 * 24 * 3600))
                 title = " ".join(rng.sample(WORDS, 4)).capitalize() + f" {pk}"
-                docs.append((pk, owner, org, tlp, state, w.dt(created), w.dt(updated), title,
-                             f"Summary of {title.lower()}", f"## Findings\n\nBenchmark document {pk} about "
-                             f"{' and '.join(rng.sample(WORDS, 3))}.\n", space, country, group))
+                docs.append(
+                    (
+                        pk,
+                        owner,
+                        org,
+                        tlp,
+                        state,
+                        w.dt(created),
+                        w.dt(updated),
+                        title,
+                        f"Summary of {title.lower()}",
+                        f"## Findings\n\nBenchmark document {pk} about {' and '.join(rng.sample(WORDS, 3))}.\n",
+                        space,
+                        country,
+                        group,
+                    )
+                )
                 for label in labels_for(tlp, countries, orgs, groups, people):
                     labels.append((label_pk, label, pk))
                     label_pk += 1
-                for name, values in (("audience_countries", countries), ("audience_organisations", orgs),
-                                     ("audience_groups", groups), ("audience_people", people)):
+                for name, values in (
+                    ("audience_countries", countries),
+                    ("audience_organisations", orgs),
+                    ("audience_groups", groups),
+                    ("audience_people", people),
+                ):
                     for value in values:
                         m2m[name].append((m2m_pk[name], pk, value))
                         m2m_pk[name] += 1
@@ -362,24 +450,61 @@ class Generator:
                 if action.startswith("documents."):
                     object_type, object_id = "documents.document", str(rng.randint(1, doc_max))
                     object_repr, tlp = f"Benchmark document {object_id}", rng.choice(tlps)
-                    changes: dict[str, Any] = ({"state": ["draft", "published"]} if action.endswith("update") else {})
+                    changes: dict[str, Any] = {"state": ["draft", "published"]} if action.endswith("update") else {}
                 elif action.startswith("user.") or action.startswith("auth."):
                     object_type, object_id = "network.user", str(actor)
                     object_repr, tlp, changes = net.user_name[actor], "", {}
                 else:
                     object_type, object_id, object_repr, tlp, changes = "network.groupmembership", str(pk), "", "", {}
                 event = SimpleNamespace(
-                    created_at=created, actor_id=actor, actor_name=net.user_name[actor], action=action,
-                    object_type=object_type, object_id=object_id, object_repr=object_repr, tlp=tlp,
+                    created_at=created,
+                    actor_id=actor,
+                    actor_name=net.user_name[actor],
+                    action=action,
+                    object_type=object_type,
+                    object_id=object_id,
+                    object_repr=object_repr,
+                    tlp=tlp,
                     ip_address=f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                    request_id=f"{rng.getrandbits(128):032x}", changes=changes,
+                    request_id=f"{rng.getrandbits(128):032x}",
+                    changes=changes,
                 )
                 digest = audit.compute_hash(prev, audit.hashed_fields(event))
-                rows.append((pk, w.dt(created), actor, event.actor_name, action, object_type, object_id, object_repr,
-                             tlp, event.ip_address, event.request_id, json.dumps(changes), prev, digest))
+                rows.append(
+                    (
+                        pk,
+                        w.dt(created),
+                        actor,
+                        event.actor_name,
+                        action,
+                        object_type,
+                        object_id,
+                        object_repr,
+                        tlp,
+                        event.ip_address,
+                        event.request_id,
+                        json.dumps(changes),
+                        prev,
+                        digest,
+                    )
+                )
                 prev = digest
-            assert columns == ["id", "created_at", "actor_id", "actor_name", "action", "object_type", "object_id",
-                               "object_repr", "tlp", "ip_address", "request_id", "changes", "prev_hash", "hash"]
+            assert columns == [
+                "id",
+                "created_at",
+                "actor_id",
+                "actor_name",
+                "action",
+                "object_type",
+                "object_id",
+                "object_repr",
+                "tlp",
+                "ip_address",
+                "request_id",
+                "changes",
+                "prev_hash",
+                "hash",
+            ]
             with transaction.atomic():
                 w.insert("core_auditevent", columns, rows)
                 AuditChainHead.objects.filter(id=1).update(last_hash=prev)
@@ -420,8 +545,14 @@ def fresh_database(database_url: str) -> None:
         name = config["NAME"]
         if not name.replace("_", "").isalnum() or not name.startswith("enlets_bench"):
             raise SystemExit(f"refusing to drop {name!r}: the benchmark database's name must start with enlets_bench")
-        admin = psycopg.connect(host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
-                                password=config["PASSWORD"] or None, dbname="postgres", autocommit=True)
+        admin = psycopg.connect(
+            host=config["HOST"],
+            port=config["PORT"] or 5432,
+            user=config["USER"],
+            password=config["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+        )
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
         admin.close()
@@ -463,9 +594,15 @@ def main(argv: list[str] | None = None) -> int:
     setup_django(database_url)
     migrate()
     sqlite_fast_load()
-    scale = Scale(documents=args.documents, events=args.events, people=max(args.people, 2),
-                  groups=max(args.groups, 1), orgs=args.orgs or max(args.people // 40, 30),
-                  heavy_groups=args.heavy_groups, seed=args.seed)
+    scale = Scale(
+        documents=args.documents,
+        events=args.events,
+        people=max(args.people, 2),
+        groups=max(args.groups, 1),
+        orgs=args.orgs or max(args.people // 40, 30),
+        heavy_groups=args.heavy_groups,
+        seed=args.seed,
+    )
     log(f"filling {database_url.split('@')[-1]}: {scale}")
     Generator(scale).run()
     return 0

@@ -34,17 +34,30 @@ class Result:
     def summary(self) -> dict[str, Any]:
         lat = self.latencies_ms
         return {
-            "path": self.path, "concurrency": self.concurrency, "requests": len(lat), "errors": self.errors,
+            "path": self.path,
+            "concurrency": self.concurrency,
+            "requests": len(lat),
+            "errors": self.errors,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            "p50_ms": round(percentile(lat, 0.50), 2), "p95_ms": round(percentile(lat, 0.95), 2),
-            "p99_ms": round(percentile(lat, 0.99), 2), "mean_ms": round(statistics.fmean(lat), 2) if lat else None,
+            "p50_ms": round(percentile(lat, 0.50), 2),
+            "p95_ms": round(percentile(lat, 0.95), 2),
+            "p99_ms": round(percentile(lat, 0.99), 2),
+            "mean_ms": round(statistics.fmean(lat), 2) if lat else None,
             "throughput_rps": round(len(lat) / self.wall_s, 1) if self.wall_s else None,
         }
 
 
-def _worker(host: str, port: int, path: str, headers: dict[str, str], count: int, result: Result,
-            lock: threading.Lock, deadline: float = float("inf")) -> None:
-    conn = http.client.HTTPConnection(host, port, timeout=60)
+def _worker(
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    count: int,
+    result: Result,
+    lock: threading.Lock,
+    deadline: float = float("inf"),
+) -> None:
+    conn = http.client.HTTPConnection(host, port, timeout=300)
     for _ in range(count):
         if time.perf_counter() > deadline:
             break
@@ -58,7 +71,7 @@ def _worker(host: str, port: int, path: str, headers: dict[str, str], count: int
                 conn.close()
         except (OSError, http.client.HTTPException):
             conn.close()
-            conn = http.client.HTTPConnection(host, port, timeout=60)
+            conn = http.client.HTTPConnection(host, port, timeout=300)
             with lock:
                 result.errors += 1
             continue
@@ -69,8 +82,17 @@ def _worker(host: str, port: int, path: str, headers: dict[str, str], count: int
     conn.close()
 
 
-def run(host: str, port: int, path: str, *, headers: dict[str, str] | None = None, requests: int = 200,
-        concurrency: int = 1, warmup: int = 5, budget_s: float = 60.0) -> dict[str, Any]:
+def run(
+    host: str,
+    port: int,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    requests: int = 200,
+    concurrency: int = 1,
+    warmup: int = 5,
+    budget_s: float = 60.0,
+) -> dict[str, Any]:
     """`requests` GETs of `path` spread over `concurrency` threads (after `warmup` unmeasured ones);
     stops early after `budget_s` seconds, so a slow endpoint at a large scale cannot stall the run."""
     headers = {"Host": f"{host}:{port}", **(headers or {})}
@@ -79,9 +101,10 @@ def run(host: str, port: int, path: str, *, headers: dict[str, str] | None = Non
     result = Result(path, concurrency)
     per_thread = max(requests // concurrency, 1)
     started = time.perf_counter()
-    threads = [threading.Thread(target=_worker, args=(host, port, path, headers, per_thread, result, lock,
-                                                      started + budget_s))
-               for _ in range(concurrency)]
+    threads = [
+        threading.Thread(target=_worker, args=(host, port, path, headers, per_thread, result, lock, started + budget_s))
+        for _ in range(concurrency)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -90,8 +113,8 @@ def run(host: str, port: int, path: str, *, headers: dict[str, str] | None = Non
     return result.summary()
 
 
-def status_of(host: str, port: int, path: str, headers: dict[str, str] | None = None) -> int:
-    conn = http.client.HTTPConnection(host, port, timeout=30)
+def status_of(host: str, port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 30) -> int:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request("GET", path, headers={"Host": f"{host}:{port}", **(headers or {})})
         response = conn.getresponse()

@@ -20,8 +20,7 @@ def bench_list(request: HttpRequest) -> JsonResponse:
     queryset = queryset.order_by("-updated_at", "-id")
     limit = settings.LIST_COUNT_LIMIT
     count = queryset.order_by()[: limit + 1].count()
-    rows = [{"id": d.pk, "title": d.title, "tlp": d.tlp, "updated_at": d.updated_at.isoformat()}
-            for d in queryset[:50]]
+    rows = [{"id": d.pk, "title": d.title, "tlp": d.tlp, "updated_at": d.updated_at.isoformat()} for d in queryset[:50]]
     return JsonResponse({"count": min(count, limit), "count_is_exact": count <= limit, "results": rows})
 
 

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "enlets.core.middleware.ActiveAccountMiddleware",
+    "enlets.core.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -144,6 +145,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
         ),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # JIT compilation costs more than it saves on the platform's short list queries
+    # (80 ms of a 1.1 s plan at a million documents; docs/performance.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Caching (rate limits and lock-out counters must be shared by every app process) ---------
@@ -192,7 +197,8 @@ ACCOUNT_PRESERVE_USERNAME_CASING = False
 LOGIN_FAILURE_LIMIT = env_int("ENLETS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("ENLETS_LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": f"{LOGIN_FAILURE_LIMIT}/{LOGIN_FAILURE_WINDOW_SECONDS}s/key",
+    # Per account (the lock-out) and per address (one address guessing many accounts).
+    "login_failed": f"10/m/ip,{LOGIN_FAILURE_LIMIT}/{LOGIN_FAILURE_WINDOW_SECONDS}s/key",
     "login": "30/m/ip",
 }
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
@@ -239,7 +245,9 @@ if TESTING:
 # Uploads live under DATA_DIR/media, which no URL maps to: they are served only by views that
 # check visibility first.
 MEDIA_ROOT = Path(os.environ.get("ENLETS_MEDIA_ROOT", DATA_DIR / "media")).resolve()
-MEDIA_URL = None
+# No URL pattern serves this prefix (Django's test server needs some value); files go out only
+# through views that check visibility.
+MEDIA_URL = "/media-is-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
     "staticfiles": {
@@ -329,4 +337,4 @@ LOGGING = {
 
 PLATFORM_NAME = "ENLETS Hub"
 # The list pages count matches exactly up to this number and then say "more than".
-LIST_COUNT_LIMIT = env_int("ENLETS_LIST_COUNT_LIMIT", 10_000)
+LIST_COUNT_LIMIT = env_int("ENLETS_LIST_COUNT_LIMIT", 1_000)

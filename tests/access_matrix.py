@@ -166,9 +166,19 @@ draft_coauthored   .      .      x      .      .      .      .      .      .    
 
 # The table's column headings, short so that it fits the line length.
 COLUMNS: dict[str, str] = {
-    "anon": ANONYMOUS, "m_nl": "member_nl", "m_de": "member_de", "ncp_nl": "ncp_nl", "core": "core_group",
-    "lead": "leader", "secr": "secretariat", "obs": "observer", "ext": "external", "adm": "admin",
-    "unv": "unvetted", "deact": "deactivated", "auth": "author",
+    "anon": ANONYMOUS,
+    "m_nl": "member_nl",
+    "m_de": "member_de",
+    "ncp_nl": "ncp_nl",
+    "core": "core_group",
+    "lead": "leader",
+    "secr": "secretariat",
+    "obs": "observer",
+    "ext": "external",
+    "adm": "admin",
+    "unv": "unvetted",
+    "deact": "deactivated",
+    "auth": "author",
 }
 
 
@@ -240,19 +250,21 @@ def build_people(world: World) -> None:
         world.countries[code] = Country.objects.get(pk=code)
     for key, spec in ORGANISATIONS.items():
         world.organisations[key] = Organisation.objects.create(
-            name=spec.name, kind=spec.kind, country=world.countries[spec.country])
+            name=spec.name, kind=spec.kind, country=world.countries[spec.country]
+        )
     for key, name in GROUPS.items():
         world.groups[key] = InterestGroup.objects.create(name=name, slug=f"matrix-{key.replace('_', '-')}")
     for key, spec in PEOPLE.items():
         world.users[key] = UserFactory(
-            username=f"mx_{key}", role=spec.role, organisation=world.organisations[spec.org],
+            username=f"mx_{key}",
+            role=spec.role,
+            organisation=world.organisations[spec.org],
             vetted_at=timezone.now() if spec.vetted else None,
         )
     for key, spec in PEOPLE.items():
         user = world.users[key]
         for group in spec.groups:
-            GroupMembership.objects.create(group=world.groups[group], user=user,
-                                           status=GroupMembership.Status.APPROVED)
+            GroupMembership.objects.create(group=world.groups[group], user=user, status=GroupMembership.Status.APPROVED)
         for group in spec.requested:
             network_actions.do_request_join(user, world.groups[group], message="matrix")
         _token, secret = network_actions.do_create_token(user, name="matrix", scope="read")
@@ -264,8 +276,9 @@ def build_people(world: World) -> None:
     # must stop working.
     for key, spec in PEOPLE.items():
         if not spec.active:
-            world.users[key] = network_actions.do_deactivate(world.users["secretariat"], world.users[key],
-                                                             reason="matrix")
+            world.users[key] = network_actions.do_deactivate(
+                world.users["secretariat"], world.users[key], reason="matrix"
+            )
 
 
 # A minimal PDF: the upload check recognises it by content.
@@ -342,8 +355,9 @@ def api_page_reader(response: HttpResponse, world: World) -> tuple[set[str], int
 RESULTS_COUNT_RE = r"(\d[\d,]*) results?\b"
 
 
-def links_reader(detail_url: Callable[[Any], str], count_re: str | None = RESULTS_COUNT_RE
-                 ) -> Callable[[HttpResponse, World], tuple[set[str], int | None]]:
+def links_reader(
+    detail_url: Callable[[Any], str], count_re: str | None = RESULTS_COUNT_RE
+) -> Callable[[HttpResponse, World], tuple[set[str], int | None]]:
     """Read a list page: the items are the links to their detail pages; the total is the first
     match of `count_re` (one group: the number) in the page's text, or 0 when the page shows
     its empty state instead."""
@@ -368,6 +382,7 @@ def links_reader(detail_url: Callable[[Any], str], count_re: str | None = RESULT
 
 # --- The generic test ----------------------------------------------------------------------------
 
+
 @dataclass
 class AccessMatrix:
     """What a model's matrix needs. `create_item(world, owner, key, case)` makes one item (through
@@ -388,8 +403,9 @@ class AccessMatrix:
         for key, case in CASES.items():
             world.items[key] = self.create_item(world, owner, key, case)
             if self.add_attachment is not None:
-                world.attachments[key], world.attachment_bytes[key] = self.add_attachment(world, owner,
-                                                                                           world.items[key])
+                world.attachments[key], world.attachment_bytes[key] = self.add_attachment(
+                    world, owner, world.items[key]
+                )
         if self.audit_endpoints:
             from enlets.core.models import AuditEvent
 
@@ -474,11 +490,11 @@ class AccessMatrix:
         assert response.status_code == 200, f"{url}: {response.status_code}"
         keys, total = endpoint.read(response, world)
         expected = {k for k in visible_cases(role) if endpoint.select(CASES[k])}
-        assert keys == expected, (f"{role} at {url}: unexpected {sorted(keys - expected)}, "
-                                  f"missing {sorted(expected - keys)}")
+        assert keys == expected, (
+            f"{role} at {url}: unexpected {sorted(keys - expected)}, missing {sorted(expected - keys)}"
+        )
         if total is not None:
             assert total == len(expected), f"{role} at {url}: total {total}, expected {len(expected)}"
-
 
     def check_audit(self, client: Client, world: World, endpoint: AuditEndpoint, role: str, key: str) -> None:
         url = endpoint.url(world, key)
@@ -491,7 +507,8 @@ class AccessMatrix:
             return
         assert response.status_code == 200, f"{url}: {response.status_code}"
         body = (b"".join(response.streaming_content) if response.streaming else response.content).decode()
-        assert str(world.events[key]) in body or f"{world.items[key].pk}" in body, "the event itself is shown"
+        # The auditor always sees THAT the item was created, whether or not they may see what.
+        assert f"{self.model._meta.label_lower}.create" in body, f"{url} does not show the item's creation event"
         if role in EXPECTED[key]:
             assert case_title(key) in body, f"{role} may see {key}: its title belongs in the audit view"
         else:
@@ -526,14 +543,16 @@ class VisibilityMatrixTests:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def world(cls, django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterable[World]:
+    def world(
+        cls, django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterable[World]:
         """Built once per class inside a transaction that is rolled back at the end; every test
         runs in a savepoint inside it (pytest-django's `db`), so tests cannot disturb each other."""
         media = tmp_path_factory.mktemp("matrix-media")
-        storages = {**settings.STORAGES,
-                    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                                "OPTIONS": {"location": str(media)}}}
+        storages = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
+        }
         with override_settings(STORAGES=storages, MEDIA_ROOT=str(media)), django_db_blocker.unblock():
             atomic = transaction.atomic()
             atomic.__enter__()
@@ -549,8 +568,11 @@ class VisibilityMatrixTests:
     def test_queryset(self, world: World, role: str) -> None:
         """The one visibility query itself, for every role (the anonymous column included)."""
         user = None if role == ANONYMOUS else type(world.users["author"]).objects.get(pk=world.users[role].pk)
-        pks = set(self.matrix.model.objects.visible_to(user).filter(
-            pk__in=[i.pk for i in world.items.values()]).values_list("pk", flat=True))
+        pks = set(
+            self.matrix.model.objects.visible_to(user)
+            .filter(pk__in=[i.pk for i in world.items.values()])
+            .values_list("pk", flat=True)
+        )
         seen = {world.key_of(pk) for pk in pks}
         expected = visible_cases(role)
         assert seen == expected, f"{role}: unexpected {sorted(seen - expected)}, missing {sorted(expected - seen)}"

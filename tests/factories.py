@@ -66,20 +66,34 @@ class InterestGroupFactory(factory.django.DjangoModelFactory):
 
 def join(user: User, group: InterestGroup, *, chair: bool = False) -> GroupMembership:
     membership, _ = GroupMembership.objects.update_or_create(
-        group=group, user=user,
-        defaults={"status": GroupMembership.Status.APPROVED,
-                  "role": GroupMembership.Role.CHAIR if chair else GroupMembership.Role.MEMBER},
+        group=group,
+        user=user,
+        defaults={
+            "status": GroupMembership.Status.APPROVED,
+            "role": GroupMembership.Role.CHAIR if chair else GroupMembership.Role.MEMBER,
+        },
     )
     user._access_labels = None
     return membership
 
 
-def make_document(owner: User, *, tlp: str = TLP.GREEN, state: str = Document.State.PUBLISHED,
-                  countries=(), organisations=(), groups=(), people=(), co_authors=(),
-                  title: str = "A document", body: str = "Body text") -> Document:
+def make_document(
+    owner: User,
+    *,
+    tlp: str = TLP.GREEN,
+    state: str = Document.State.PUBLISHED,
+    countries=(),
+    organisations=(),
+    groups=(),
+    people=(),
+    co_authors=(),
+    title: str = "A document",
+    body: str = "Body text",
+) -> Document:
     """A document written straight to the tables (no audit), for tests about reading."""
-    document = Document.objects.create(owner=owner, owner_organisation=owner.organisation, tlp=tlp, state=state,
-                                       title=title, body=body)
+    document = Document.objects.create(
+        owner=owner, owner_organisation=owner.organisation, tlp=tlp, state=state, title=title, body=body
+    )
     document.audience_countries.set(countries)
     document.audience_organisations.set(organisations)
     document.audience_groups.set(groups)

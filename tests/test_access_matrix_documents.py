@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import reverse
 
 from enlets.documents import actions
 from enlets.documents.models import Document
@@ -33,31 +33,18 @@ from tests.access_matrix import (
     owner_or_co_author,
 )
 
-NOT_BUILT = "endpoint not built yet"
-
-
-def _pending_page(name: str, args: list[Any]) -> str | None:
-    try:
-        reverse(name, args=args)
-    except NoReverseMatch:
-        return NOT_BUILT
-    return None
-
-
-def _pending_api(path: str) -> str | None:
-    try:
-        resolve(path)
-    except Resolver404:
-        return NOT_BUILT
-    return None
-
 
 def create_document(world: World, owner: Any, key: str, case: Case) -> Document:
     # Through the action, so the labels are written exactly as the app writes them.
     return actions.do_create_document(
-        owner, tlp=case.tlp, state=case.state, audience=world.audience(case),
+        owner,
+        tlp=case.tlp,
+        state=case.state,
+        audience=world.audience(case),
         co_authors=[world.users[p] for p in case.co_authors],
-        title=case_title(key), summary=f"Summary of {key}", body=f"Body of **{key}**.",
+        title=case_title(key),
+        summary=f"Summary of {key}",
+        body=f"Body of **{key}**.",
     )
 
 
@@ -99,53 +86,59 @@ def _detail(item: Document) -> str:
 
 
 DETAIL_ENDPOINTS = [
-    DetailEndpoint("page", PAGE, lambda w, k: reverse("documents:detail", args=[w.items[k].pk]), check_page,
-                   pending=_pending_page("documents:detail", [1])),
-    DetailEndpoint("api", API, lambda w, k: f"/api/v1/documents/{w.items[k].pk}", check_api,
-                   pending=_pending_api("/api/v1/documents/1")),
-    DetailEndpoint("file", PAGE, lambda w, k: reverse("documents:attachment",
-                                                      args=[w.items[k].pk, w.attachments[k].pk]), check_file,
-                   pending=_pending_page("documents:attachment", [1, 1])),
-    DetailEndpoint("api_file", API,
-                   lambda w, k: f"/api/v1/documents/{w.items[k].pk}/attachments/{w.attachments[k].pk}", check_file,
-                   pending=_pending_api("/api/v1/documents/1/attachments/1")),
+    DetailEndpoint("page", PAGE, lambda w, k: reverse("documents:detail", args=[w.items[k].pk]), check_page),
+    DetailEndpoint("api", API, lambda w, k: f"/api/v1/documents/{w.items[k].pk}", check_api),
+    DetailEndpoint(
+        "file",
+        PAGE,
+        lambda w, k: reverse("documents:attachment", args=[w.items[k].pk, w.attachments[k].pk]),
+        check_file,
+    ),
+    DetailEndpoint(
+        "api_file", API, lambda w, k: f"/api/v1/documents/{w.items[k].pk}/attachments/{w.attachments[k].pk}", check_file
+    ),
     # The pages that act on a document: 404 for who may not see it, 403 for who sees it but may not act.
-    DetailEndpoint("edit", PAGE, lambda w, k: reverse("documents:edit", args=[w.items[k].pk]), check_title,
-                   may=owner_or_co_author, pending=_pending_page("documents:edit", [1])),
-    DetailEndpoint("delete", PAGE, lambda w, k: reverse("documents:delete", args=[w.items[k].pk]), check_title,
-                   may=owner_only, pending=_pending_page("documents:delete", [1])),
-    DetailEndpoint("transfer", PAGE, lambda w, k: reverse("documents:transfer", args=[w.items[k].pk]), check_title,
-                   may=owner_only, pending=_pending_page("documents:transfer", [1])),
+    DetailEndpoint(
+        "edit", PAGE, lambda w, k: reverse("documents:edit", args=[w.items[k].pk]), check_title, may=owner_or_co_author
+    ),
+    DetailEndpoint(
+        "delete", PAGE, lambda w, k: reverse("documents:delete", args=[w.items[k].pk]), check_title, may=owner_only
+    ),
+    DetailEndpoint(
+        "transfer", PAGE, lambda w, k: reverse("documents:transfer", args=[w.items[k].pk]), check_title, may=owner_only
+    ),
 ]
 
 LIST_ENDPOINTS = [
-    ListEndpoint("list", PAGE, lambda w: reverse("documents:list"),
-                 links_reader(_detail),
-                 pending=_pending_page("documents:list", [])),
-    ListEndpoint("api_list", API, lambda w: "/api/v1/documents?page_size=200", api_page_reader,
-                 pending=_pending_api("/api/v1/documents")),
+    ListEndpoint("list", PAGE, lambda w: reverse("documents:list"), links_reader(_detail)),
+    ListEndpoint("api_list", API, lambda w: "/api/v1/documents?page_size=200", api_page_reader),
     # A filtered list: counts and totals must follow the filter and the access rule together.
-    ListEndpoint("api_list_amber", API, lambda w: "/api/v1/documents?tlp=AMBER&page_size=200", api_page_reader,
-                 select=lambda case: case.tlp == "AMBER", pending=_pending_api("/api/v1/documents")),
-    ListEndpoint("list_amber", PAGE, lambda w: reverse("documents:list") + "?tlp=AMBER",
-                 links_reader(_detail),
-                 select=lambda case: case.tlp == "AMBER", pending=_pending_page("documents:list", [])),
+    ListEndpoint(
+        "api_list_amber",
+        API,
+        lambda w: "/api/v1/documents?tlp=AMBER&page_size=200",
+        api_page_reader,
+        select=lambda case: case.tlp == "AMBER",
+    ),
+    ListEndpoint(
+        "list_amber",
+        PAGE,
+        lambda w: reverse("documents:list") + "?tlp=AMBER",
+        links_reader(_detail),
+        select=lambda case: case.tlp == "AMBER",
+    ),
 ]
 
 
 _EVENTS = "object_type=documents.document&object_id={pk}"
 AUDIT_ENDPOINTS = [
-    AuditEndpoint("audit_page", PAGE, lambda w, k: reverse("core:audit_event", args=[w.events[k]]),
-                  pending=_pending_page("core:audit_event", [1])),
-    AuditEndpoint("audit_list", PAGE, lambda w, k: reverse("core:audit") + "?" + _EVENTS.format(pk=w.items[k].pk),
-                  pending=_pending_page("core:audit", [])),
-    AuditEndpoint("audit_export", PAGE,
-                  lambda w, k: reverse("core:audit_export") + "?" + _EVENTS.format(pk=w.items[k].pk),
-                  pending=_pending_page("core:audit_export", [])),
-    AuditEndpoint("api_audit", API, lambda w, k: f"/api/v1/audit/events/{w.events[k]}",
-                  pending=_pending_api("/api/v1/audit/events/1")),
-    AuditEndpoint("api_audit_list", API, lambda w, k: "/api/v1/audit/events?" + _EVENTS.format(pk=w.items[k].pk),
-                  pending=_pending_api("/api/v1/audit/events")),
+    AuditEndpoint("audit_page", PAGE, lambda w, k: reverse("core:audit_event", args=[w.events[k]])),
+    AuditEndpoint("audit_list", PAGE, lambda w, k: reverse("core:audit") + "?" + _EVENTS.format(pk=w.items[k].pk)),
+    AuditEndpoint(
+        "audit_export", PAGE, lambda w, k: reverse("core:audit_export") + "?" + _EVENTS.format(pk=w.items[k].pk)
+    ),
+    AuditEndpoint("api_audit", API, lambda w, k: f"/api/v1/audit/events/{w.events[k]}"),
+    AuditEndpoint("api_audit_list", API, lambda w, k: "/api/v1/audit/events?" + _EVENTS.format(pk=w.items[k].pk)),
 ]
 
 

@@ -28,10 +28,17 @@ from tests.factories import InterestGroupFactory, OrganisationFactory, UserFacto
 
 def _make(world: World, owner: Any, key: str, case: Case) -> Document:
     audience = world.audience(case)
-    return make_document(owner, tlp=case.tlp, state=case.state, countries=audience["audience_countries"],
-                         organisations=audience["audience_organisations"], groups=audience["audience_groups"],
-                         people=audience["audience_people"], co_authors=[world.users[p] for p in case.co_authors],
-                         title=case_title(key))
+    return make_document(
+        owner,
+        tlp=case.tlp,
+        state=case.state,
+        countries=audience["audience_countries"],
+        organisations=audience["audience_organisations"],
+        groups=audience["audience_groups"],
+        people=audience["audience_people"],
+        co_authors=[world.users[p] for p in case.co_authors],
+        title=case_title(key),
+    )
 
 
 class TestAccessRulesMatrix(VisibilityMatrixTests):
@@ -50,11 +57,19 @@ class TestAccessRulesMatrix(VisibilityMatrixTests):
             return access.person_label(u[key].pk)
 
         community = {access.PUBLIC, access.COMMUNITY}
-        assert labels("member_nl") == community | {person("member_nl"), access.org_label(o["politie_nl"].pk),
-                                                   "country:NL", access.group_label(g["tig_a"].pk)}
+        assert labels("member_nl") == community | {
+            person("member_nl"),
+            access.org_label(o["politie_nl"].pk),
+            "country:NL",
+            access.group_label(g["tig_a"].pk),
+        }
         # A join request that is still waiting gives nothing.
-        assert labels("member_de") == community | {person("member_de"), access.org_label(o["bka_de"].pk),
-                                                   "country:DE", access.group_label(g["tig_b"].pk)}
+        assert labels("member_de") == community | {
+            person("member_de"),
+            access.org_label(o["bka_de"].pk),
+            "country:DE",
+            access.group_label(g["tig_b"].pk),
+        }
         # External partner: its organisation and itself; not its country, not its group.
         assert labels("external") == {access.PUBLIC, person("external"), access.org_label(o["research_nl"].pk)}
         # Not vetted: only public and itself (see the bug note in docs/testing.md).
@@ -90,6 +105,7 @@ class TestAccessRulesMatrix(VisibilityMatrixTests):
 
 # --- Single rules and transitions ----------------------------------------------------------------
 
+
 @pytest.fixture
 def nl() -> Country:
     return Country.objects.get(pk="NL")
@@ -106,9 +122,17 @@ def people(db, nl) -> dict[str, Any]:
     join(in_b, group_b)
     chair = UserFactory(organisation=OrganisationFactory(country=country("BE")))
     join(chair, group_a, chair=True)
-    return {"owner": owner, "in_a": in_a, "in_b": in_b, "chair": chair, "group_a": group_a, "group_b": group_b,
-            "police": police, "ncp": UserFactory(role=Role.NCP, organisation=OrganisationFactory(country=nl)),
-            "secretariat": UserFactory(role=Role.SECRETARIAT, organisation=OrganisationFactory(country=country("BE")))}
+    return {
+        "owner": owner,
+        "in_a": in_a,
+        "in_b": in_b,
+        "chair": chair,
+        "group_a": group_a,
+        "group_b": group_b,
+        "police": police,
+        "ncp": UserFactory(role=Role.NCP, organisation=OrganisationFactory(country=nl)),
+        "secretariat": UserFactory(role=Role.SECRETARIAT, organisation=OrganisationFactory(country=country("BE"))),
+    }
 
 
 def sees(user: User, document: Document) -> bool:
@@ -129,8 +153,9 @@ def test_anonymous_sees_only_published_clear(people) -> None:
 def test_audience_change_moves_the_labels(people) -> None:
     """The action rewrites the labels: the old group loses the item, the new one gains it."""
     owner, in_a, in_b = people["owner"], people["in_a"], people["in_b"]
-    document = doc_actions.do_create_document(owner, title="Plan", tlp=TLP.AMBER, state="published",
-                                              audience={"audience_groups": [people["group_a"]]})
+    document = doc_actions.do_create_document(
+        owner, title="Plan", tlp=TLP.AMBER, state="published", audience={"audience_groups": [people["group_a"]]}
+    )
     assert sees(in_a, document) and not sees(in_b, document)
     doc_actions.do_update_document(owner, document, audience={"audience_groups": [people["group_b"]]})
     assert not sees(in_a, document) and sees(in_b, document)
@@ -139,13 +164,15 @@ def test_audience_change_moves_the_labels(people) -> None:
 
 def test_marking_change_rewrites_labels(people) -> None:
     owner, in_a, in_b = people["owner"], people["in_a"], people["in_b"]
-    document = doc_actions.do_create_document(owner, title="Plan", tlp=TLP.AMBER, state="published",
-                                              audience={"audience_groups": [people["group_a"]]})
+    document = doc_actions.do_create_document(
+        owner, title="Plan", tlp=TLP.AMBER, state="published", audience={"audience_groups": [people["group_a"]]}
+    )
     doc_actions.do_update_document(owner, document, tlp=TLP.GREEN)
     assert sees(in_a, document) and sees(in_b, document)
     # GREEN -> RED naming one person: everyone else loses it at once.
-    doc_actions.do_update_document(owner, document, tlp=TLP.RED,
-                                   audience={"audience_groups": [], "audience_people": [in_b]})
+    doc_actions.do_update_document(
+        owner, document, tlp=TLP.RED, audience={"audience_groups": [], "audience_people": [in_b]}
+    )
     assert not sees(in_a, document) and sees(in_b, document)
     assert set(document.access_labels.values_list("label", flat=True)) == {access.person_label(in_b.pk)}
 
@@ -154,10 +181,12 @@ def test_strict_and_red_ignore_wider_audience_rows(people, nl) -> None:
     """Rows that a stricter marking does not use (left from before a marking change, or written
     around the actions) never widen it."""
     owner, in_a = people["owner"], people["in_a"]
-    strict = make_document(owner, tlp=TLP.AMBER_STRICT, countries=[nl], groups=[people["group_a"]],
-                           organisations=[people["police"]])
-    red = make_document(owner, tlp=TLP.RED, countries=[nl], groups=[people["group_a"]],
-                        organisations=[people["police"]])
+    strict = make_document(
+        owner, tlp=TLP.AMBER_STRICT, countries=[nl], groups=[people["group_a"]], organisations=[people["police"]]
+    )
+    red = make_document(
+        owner, tlp=TLP.RED, countries=[nl], groups=[people["group_a"]], organisations=[people["police"]]
+    )
     assert access.item_labels(strict) == [access.org_label(people["police"].pk)]
     assert access.item_labels(red) == []
     assert not sees(in_a, strict) and not sees(in_a, red)
@@ -178,8 +207,14 @@ def test_validate_marking_refuses_wider_audiences_for_strict_markings(people, nl
 
 def test_draft_is_seen_only_by_owner_and_co_authors_until_published(people) -> None:
     owner, in_a, in_b, chair = people["owner"], people["in_a"], people["in_b"], people["chair"]
-    document = doc_actions.do_create_document(owner, title="Draft", tlp=TLP.AMBER, state="draft",
-                                              audience={"audience_groups": [people["group_a"]]}, co_authors=[in_b])
+    document = doc_actions.do_create_document(
+        owner,
+        title="Draft",
+        tlp=TLP.AMBER,
+        state="draft",
+        audience={"audience_groups": [people["group_a"]]},
+        co_authors=[in_b],
+    )
     assert sees(owner, document) and sees(in_b, document)
     assert not sees(in_a, document) and not sees(chair, document)
     doc_actions.do_update_document(owner, document, state="published")
@@ -228,8 +263,12 @@ def test_deactivated_sees_nothing_not_even_own_and_reactivation_restores(people)
 
 def test_administrator_and_superuser_flag_get_no_bypass(people) -> None:
     owner = people["owner"]
-    admin = UserFactory(role=Role.ADMINISTRATOR, is_superuser=True, is_staff=True,
-                        organisation=OrganisationFactory(country=country("BE")))
+    admin = UserFactory(
+        role=Role.ADMINISTRATOR,
+        is_superuser=True,
+        is_staff=True,
+        organisation=OrganisationFactory(country=country("BE")),
+    )
     red = make_document(owner, tlp=TLP.RED, people=[people["in_a"]])
     amber_nl = make_document(owner, tlp=TLP.AMBER, countries=[Country.objects.get(pk="NL")])
     draft = make_document(owner, tlp=TLP.CLEAR, state=Document.State.DRAFT)
@@ -277,9 +316,15 @@ def test_list_has_each_item_once_however_many_labels_match(people, nl) -> None:
     """The filter is an EXISTS, not a join: a person matching by country, organisation, group
     and name still gets one row (lists and counts would be wrong otherwise)."""
     owner, in_a = people["owner"], people["in_a"]
-    document = make_document(owner, tlp=TLP.AMBER, countries=[Country.objects.get(pk="DE")],
-                             organisations=[in_a.organisation], groups=[people["group_a"]], people=[in_a],
-                             co_authors=[in_a])
+    document = make_document(
+        owner,
+        tlp=TLP.AMBER,
+        countries=[Country.objects.get(pk="DE")],
+        organisations=[in_a.organisation],
+        groups=[people["group_a"]],
+        people=[in_a],
+        co_authors=[in_a],
+    )
     visible = Document.objects.visible_to(User.objects.get(pk=in_a.pk))
     assert list(visible) == [document]
     assert visible.count() == 1
@@ -291,8 +336,9 @@ def test_owner_change_of_country_follows_the_organisation(people) -> None:
     mover = UserFactory(organisation=OrganisationFactory(country=country("DE")))
     amber_nl = make_document(owner, tlp=TLP.AMBER, countries=[Country.objects.get(pk="NL")])
     assert not sees(mover, amber_nl)
-    net_actions.do_change_role(secretariat, User.objects.get(pk=mover.pk), role=Role.MEMBER,
-                               organisation=people["police"])
+    net_actions.do_change_role(
+        secretariat, User.objects.get(pk=mover.pk), role=Role.MEMBER, organisation=people["police"]
+    )
     assert sees(mover, amber_nl)
 
 

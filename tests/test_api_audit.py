@@ -48,13 +48,28 @@ def test_auditors_read_events_newest_first(role, author):
     assert ids == sorted(ids, reverse=True)
     assert body["count"] == AuditEvent.objects.count()
     newest = body["results"][0]
-    assert set(newest) >= {"id", "created_at", "actor", "action", "object_type", "object_id", "object_repr",
-                           "tlp", "ip_address", "request_id", "changes", "hidden", "prev_hash", "hash"}
+    assert set(newest) >= {
+        "id",
+        "created_at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "tlp",
+        "ip_address",
+        "request_id",
+        "changes",
+        "hidden",
+        "prev_hash",
+        "hash",
+    }
 
 
 def test_changes_of_items_the_auditor_may_not_see_are_hidden(auditor, author):
-    red = do_create_document(author, title="Informant plan", tlp=TLP.RED, state="published",
-                             audience={"audience_people": [author]})
+    red = do_create_document(
+        author, title="Informant plan", tlp=TLP.RED, state="published", audience={"audience_people": [author]}
+    )
     do_update_document(author, red, title="Informant plan v2")
     green = do_create_document(author, title="Open practice", tlp=TLP.GREEN, state="published")
     api = as_user(auditor)
@@ -113,11 +128,16 @@ def test_filters(auditor, author):
         return [e["action"] for e in response.json()["results"]]
 
     assert actions(actor=author.username, object_type="documents.document") == [
-        "documents.document.update", "documents.document.create", "documents.document.create"]
+        "documents.document.update",
+        "documents.document.create",
+        "documents.document.create",
+    ]
     assert actions(action="documents.document.update") == ["documents.document.update"]
     assert set(actions(action="documents.")) == {"documents.document.create", "documents.document.update"}
     assert actions(object_type="documents.document", object_id=str(doc.pk)) == [
-        "documents.document.update", "documents.document.create"]
+        "documents.document.update",
+        "documents.document.create",
+    ]
     later = (timezone.now() + dt.timedelta(hours=1)).isoformat()
     assert actions(since=later) == []
     assert len(actions(until=later, actor=author.username)) >= 3

@@ -122,17 +122,34 @@ def test_openapi_document_builds_with_every_path(client):
     spec = json.loads(response.content)
     assert spec["openapi"].startswith("3.")
     paths = spec["paths"]
-    for path in ["/me", "/countries", "/organisations", "/organisations/{organisation_id}", "/people",
-                 "/people/{username}", "/groups", "/groups/{slug}", "/groups/{slug}/memberships",
-                 "/groups/{slug}/join", "/groups/{slug}/requests/{membership_id}", "/documents",
-                 "/documents/{document_id}", "/documents/{document_id}/attachments",
-                 "/documents/{document_id}/attachments/{attachment_id}", "/tokens", "/tokens/{token_id}",
-                 "/audit/events", "/audit/events/{event_id}"]:
+    for path in [
+        "/me",
+        "/countries",
+        "/organisations",
+        "/organisations/{organisation_id}",
+        "/people",
+        "/people/{username}",
+        "/groups",
+        "/groups/{slug}",
+        "/groups/{slug}/memberships",
+        "/groups/{slug}/join",
+        "/groups/{slug}/requests/{membership_id}",
+        "/documents",
+        "/documents/{document_id}",
+        "/documents/{document_id}/attachments",
+        "/documents/{document_id}/attachments/{attachment_id}",
+        "/tokens",
+        "/tokens/{token_id}",
+        "/audit/events",
+        "/audit/events/{event_id}",
+    ]:
         assert f"{API}{path}" in paths, path
     assert set(paths[f"{API}/documents/{{document_id}}"]) == {"get", "patch", "delete"}
     # Paginated lists document the page envelope.
     schemas = spec["components"]["schemas"]
-    assert {"count", "count_is_exact", "page", "page_size", "results"} <= set(schemas["PagedDocumentOut"]["properties"])
+    assert {"count", "count_is_exact", "page", "page_size", "results"} <= set(
+        schemas["PagedDocumentListOut"]["properties"]
+    )
     assert spec["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
 
 
@@ -162,8 +179,9 @@ def test_session_writes_need_the_csrf_token(user):
     assert response.json()["code"] == "forbidden"
     client.get(f"{API}/docs")  # sets the CSRF cookie
     token = client.cookies["csrftoken"].value
-    response = client.post(f"{API}/documents", json.dumps({"title": "x"}), content_type="application/json",
-                           headers={"X-CSRFToken": token})
+    response = client.post(
+        f"{API}/documents", json.dumps({"title": "x"}), content_type="application/json", headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 201, response.content
 
 

@@ -21,8 +21,10 @@ PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     storages = dict(settings.STORAGES)
-    storages["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                           "OPTIONS": {"location": str(tmp_path)}}
+    storages["default"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)},
+    }
     settings.STORAGES = storages
 
 
@@ -36,12 +38,20 @@ def group(user):
 def test_document_round_trip_writes_audit_events(user, group):
     api = as_user(user)
     colleague = UserFactory(organisation=user.organisation)
-    response = api.post("/documents", {
-        "title": "Counter-drone field test", "summary": "What we learnt", "body": "**Bold** finding",
-        "tlp": "AMBER", "state": "published", "space": "group", "space_group": "drones",
-        "co_authors": [colleague.username],
-        "audience": {"countries": ["de"], "groups": ["drones"], "people": [colleague.username]},
-    })
+    response = api.post(
+        "/documents",
+        {
+            "title": "Counter-drone field test",
+            "summary": "What we learnt",
+            "body": "**Bold** finding",
+            "tlp": "AMBER",
+            "state": "published",
+            "space": "group",
+            "space_group": "drones",
+            "co_authors": [colleague.username],
+            "audience": {"countries": ["de"], "groups": ["drones"], "people": [colleague.username]},
+        },
+    )
     assert response.status_code == 201, response.content
     doc = response.json()
     assert doc["title"] == "Counter-drone field test"
@@ -50,8 +60,12 @@ def test_document_round_trip_writes_audit_events(user, group):
     assert doc["space"] == "group" and doc["space_group"] == "drones" and doc["space_country"] is None
     assert doc["owner"] == user.username and doc["owner_organisation"] == user.organisation_id
     assert doc["co_authors"] == [colleague.username]
-    assert doc["audience"] == {"countries": ["DE"], "organisations": [], "groups": ["drones"],
-                               "people": [colleague.username]}
+    assert doc["audience"] == {
+        "countries": ["DE"],
+        "organisations": [],
+        "groups": ["drones"],
+        "people": [colleague.username],
+    }
     assert doc["audience_in_words"].startswith("Need to know:")
     assert doc["attachments"] == [] and doc["url"] == f"/documents/{doc['id']}/"
     pk = doc["id"]
@@ -61,8 +75,9 @@ def test_document_round_trip_writes_audit_events(user, group):
     # An AMBER read is on the audit trail.
     assert AuditEvent.objects.filter(action="documents.document.read", object_id=str(pk)).count() == 1
 
-    response = api.patch(f"/documents/{pk}", {"title": "Counter-drone field test, revised",
-                                              "audience": {"countries": []}})
+    response = api.patch(
+        f"/documents/{pk}", {"title": "Counter-drone field test, revised", "audience": {"countries": []}}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["title"] == "Counter-drone field test, revised"
     assert response.json()["audience"]["countries"] == [] and response.json()["audience"]["groups"] == ["drones"]
@@ -89,8 +104,7 @@ def test_invisible_document_is_404_like_a_missing_one(user):
         assert response.json() == missing.json() == {"message": "Not found.", "code": "not_found", "errors": {}}
         assert api.patch(f"/documents/{pk}", {"title": "x"}).status_code == 404
         assert api.delete(f"/documents/{pk}").status_code == 404
-        assert api.upload(f"/documents/{pk}/attachments",
-                          {"file": SimpleUploadedFile("a.pdf", PDF)}).status_code == 404
+        assert api.upload(f"/documents/{pk}/attachments", {"file": SimpleUploadedFile("a.pdf", PDF)}).status_code == 404
     assert Document.objects.filter(pk=red.pk, title="A document").exists()
 
 
@@ -106,20 +120,23 @@ def test_visible_but_not_editable_is_403(user):
     assert doc.title == "A document"
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"summary": "no title"}, "title"),
-    ({"title": "   "}, "title"),
-    ({"title": "x", "tlp": "PURPLE"}, "tlp"),
-    ({"title": "x", "tlp": "AMBER+STRICT", "audience": {"countries": ["NL"]}}, "audience.countries"),
-    ({"title": "x", "tlp": "AMBER", "audience": {"groups": ["no-such-group"]}}, "audience.groups"),
-    ({"title": "x", "tlp": "AMBER", "audience": {"organisations": [987654]}}, "audience.organisations"),
-    ({"title": "x", "tlp": "RED", "audience": {"people": ["nobody-here"]}}, "audience.people"),
-    ({"title": "x", "tlp": "RED", "audience": {"countries": ["NL"]}}, "audience.people"),
-    ({"title": "x", "space": "group", "space_group": "no-such-group"}, "space_group"),
-    ({"title": "x", "space": "country", "space_country": "DE"}, "space_country"),
-    ({"title": "x", "co_authors": ["ghost"]}, "co_authors"),
-    ({"title": "x" * 201}, "title"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"summary": "no title"}, "title"),
+        ({"title": "   "}, "title"),
+        ({"title": "x", "tlp": "PURPLE"}, "tlp"),
+        ({"title": "x", "tlp": "AMBER+STRICT", "audience": {"countries": ["NL"]}}, "audience.countries"),
+        ({"title": "x", "tlp": "AMBER", "audience": {"groups": ["no-such-group"]}}, "audience.groups"),
+        ({"title": "x", "tlp": "AMBER", "audience": {"organisations": [987654]}}, "audience.organisations"),
+        ({"title": "x", "tlp": "RED", "audience": {"people": ["nobody-here"]}}, "audience.people"),
+        ({"title": "x", "tlp": "RED", "audience": {"countries": ["NL"]}}, "audience.people"),
+        ({"title": "x", "space": "group", "space_group": "no-such-group"}, "space_group"),
+        ({"title": "x", "space": "country", "space_country": "DE"}, "space_country"),
+        ({"title": "x", "co_authors": ["ghost"]}, "co_authors"),
+        ({"title": "x" * 201}, "title"),
+    ],
+)
 def test_bad_input_is_422_with_field_errors(user, payload, field):
     response = as_user(user).post("/documents", payload)
     assert response.status_code == 422, response.content
@@ -228,8 +245,15 @@ def test_list_page_costs_a_constant_number_of_queries(user, group):
     make_document(other, tlp=TLP.AMBER, groups=[group], people=[user], co_authors=[user])
     few = queries()
     for _ in range(12):
-        make_document(other, tlp=TLP.AMBER, groups=[group], people=[user, other], co_authors=[user],
-                      countries=[country("NL")], organisations=[user.organisation])
+        make_document(
+            other,
+            tlp=TLP.AMBER,
+            groups=[group],
+            people=[user, other],
+            co_authors=[user],
+            countries=[country("NL")],
+            organisations=[user.organisation],
+        )
     assert queries() == few
 
 
@@ -255,15 +279,18 @@ def test_attachment_upload_download_and_limits(user, settings):
     assert outsider.client.get(att["url"], headers=outsider._headers()).status_code == 404
     assert api.get(f"/documents/{doc.pk}/attachments/999999").status_code == 404
 
-    refused = api.upload(f"/documents/{doc.pk}/attachments",
-                         {"file": SimpleUploadedFile("tool.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 200)})
+    refused = api.upload(
+        f"/documents/{doc.pk}/attachments",
+        {"file": SimpleUploadedFile("tool.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 200)},
+    )
     assert refused.status_code == 422
     assert refused.json()["code"] == "file_type_refused" and "file" in refused.json()["errors"]
     assert "PDF" in refused.json()["message"]
 
     settings.MAX_UPLOAD_BYTES = 1024 * 1024
-    big = api.upload(f"/documents/{doc.pk}/attachments",
-                     {"file": SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024))})
+    big = api.upload(
+        f"/documents/{doc.pk}/attachments", {"file": SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024))}
+    )
     assert big.status_code == 422
     assert big.json()["code"] == "file_too_large" and "1 MB" in big.json()["message"]
 

@@ -28,12 +28,12 @@ class TokenClient:
         return self.client.get(API + path, params or {}, headers=self._headers())
 
     def post(self, path: str, data: Any = None) -> Any:
-        return self.client.post(API + path, json.dumps(data or {}), content_type="application/json",
-                                headers=self._headers())
+        return self.client.post(
+            API + path, json.dumps(data or {}), content_type="application/json", headers=self._headers()
+        )
 
     def patch(self, path: str, data: Any) -> Any:
-        return self.client.patch(API + path, json.dumps(data), content_type="application/json",
-                                 headers=self._headers())
+        return self.client.patch(API + path, json.dumps(data), content_type="application/json", headers=self._headers())
 
     def delete(self, path: str) -> Any:
         return self.client.delete(API + path, headers=self._headers())

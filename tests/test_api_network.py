@@ -20,6 +20,7 @@ def research_org():
 
 # --- countries ---------------------------------------------------------------------------------------
 
+
 def test_countries_list_filter_and_order(user):
     api = as_user(user)
     body = api.get("/countries", {"member_state": "true", "page_size": 100}).json()
@@ -43,6 +44,7 @@ def test_only_secretariat_adds_countries(user):
 
 
 # --- organisations and people ----------------------------------------------------------------------------
+
 
 def test_member_sees_the_directory_with_contact_details(user, research_org):
     colleague = UserFactory(organisation=OrganisationFactory(country=country("DE")), phone="+49 1")
@@ -119,6 +121,7 @@ def test_organisation_filters(user, research_org):
 
 # --- interest groups and memberships ---------------------------------------------------------------------------
 
+
 def test_groups_and_join_flow(user):
     group = InterestGroupFactory(slug="osint", name="OSINT")
     chair = UserFactory()
@@ -162,6 +165,7 @@ def test_external_partner_sees_only_their_groups(research_org):
 
 
 # --- tokens -------------------------------------------------------------------------------------------------
+
 
 def test_tokens_create_list_revoke(user):
     api = as_user(user)

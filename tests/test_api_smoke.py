@@ -19,8 +19,10 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
 
 
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.EXTERNAL_PARTNER, Role.ADMINISTRATOR, "unvetted"])
@@ -37,9 +39,16 @@ def test_every_get_operation_answers_json_for_every_role(client, role):
     else:
         caller = UserFactory(role=role)
     api = as_user(caller)
-    values = {"document_id": document.pk, "attachment_id": attachment.pk, "slug": group.slug,
-              "username": owner.username, "organisation_id": owner.organisation_id, "token_id": api.token.pk,
-              "membership_id": group.memberships.first().pk, "event_id": 1}
+    values = {
+        "document_id": document.pk,
+        "attachment_id": attachment.pk,
+        "slug": group.slug,
+        "username": owner.username,
+        "organisation_id": owner.organisation_id,
+        "token_id": api.token.pk,
+        "membership_id": group.memberships.first().pk,
+        "event_id": 1,
+    }
     spec = client.get(f"{API}/openapi.json").json()
     checked = 0
     for path, operations in spec["paths"].items():

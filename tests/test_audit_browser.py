@@ -65,8 +65,9 @@ def test_filters(client, auditor):
         e_alice = audit.record("network.user.vet", actor=alice, object_type="network.user", object_id=bob.pk)
     finally:
         context.reset(token)
-    e_bob = audit.record("documents.document.create", actor=bob, object_type="documents.document", object_id=77,
-                         tlp=TLP.AMBER)
+    e_bob = audit.record(
+        "documents.document.create", actor=bob, object_type="documents.document", object_id=77, tlp=TLP.AMBER
+    )
     e_sys = audit.record("auth.login_failed", object_type="network.user", object_id=alice.pk)
     client.force_login(auditor)
 
@@ -125,8 +126,14 @@ def test_changes_hidden_for_items_the_auditor_may_not_see(client, auditor):
     owner = UserFactory()
     secret = actions.do_create_document(owner, title="Operation Nightjar", tlp=TLP.RED, state="published")
     shared = actions.do_create_document(owner, title="Open findings", tlp=TLP.GREEN, state="published")
-    network_event = audit.record("network.user.profile", actor=owner, object_type="network.user",
-                                 object_id=owner.pk, object_repr="Profile of owner", changes={"phone": ["1", "2"]})
+    network_event = audit.record(
+        "network.user.profile",
+        actor=owner,
+        object_type="network.user",
+        object_id=owner.pk,
+        object_repr="Profile of owner",
+        changes={"phone": ["1", "2"]},
+    )
     secret_event = AuditEvent.objects.get(action="documents.document.create", object_id=str(secret.pk))
     shared_event = AuditEvent.objects.get(action="documents.document.create", object_id=str(shared.pk))
     client.force_login(auditor)
@@ -173,8 +180,9 @@ def test_csv_export(client, auditor):
     owner = UserFactory(username="writer")
     actions.do_create_document(owner, title="Operation Nightjar", tlp=TLP.RED, state="published")
     actions.do_create_document(owner, title="=HYPERLINK(1)", tlp=TLP.GREEN, state="published")
-    audit.record("network.user.vet", actor=auditor, object_type="network.user", object_id=owner.pk,
-                 object_repr="vetting writer")
+    audit.record(
+        "network.user.vet", actor=auditor, object_type="network.user", object_id=owner.pk, object_repr="vetting writer"
+    )
     client.force_login(auditor)
 
     rows = export_rows(client, actor="writer")
@@ -221,3 +229,32 @@ def test_action_prefix_matches_every_action_it_starts(client, auditor):
     assert ids("test.") == [b.pk, ab.pk, a.pk]
     assert ids("test.gamma") == []
     assert ids("TEST.alpha") == []  # actions are lower-case identifiers, matched exactly
+
+
+@pytest.mark.django_db
+def test_date_filters_by_day_in_local_time(client, auditor, monkeypatch, settings):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    brussels = ZoneInfo(settings.TIME_ZONE)
+    made = {}
+    for day, hour in (("2024-03-01", 23), ("2024-03-02", 0), ("2024-03-02", 23), ("2024-03-03", 0)):
+        moment = dt.datetime.fromisoformat(f"{day}T{hour:02d}:30:00").replace(tzinfo=brussels)
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        made[(day, hour)] = audit.record("test.dated", object_type="test.thing", object_id=hour).pk
+    monkeypatch.undo()
+    client.force_login(auditor)
+
+    def ids(**params) -> set[int]:
+        response = client.get(reverse("core:audit"), {"action": "test.dated", **params})
+        return {e.pk for e in response.context["events"]}
+
+    assert ids(date_from="2024-03-02", date_to="2024-03-02") == {made[("2024-03-02", 0)], made[("2024-03-02", 23)]}
+    assert ids(date_to="2024-03-01") == {made[("2024-03-01", 23)]}
+    assert ids(date_from="2024-03-03") == {made[("2024-03-03", 0)]}
+    assert ids(date_from="2024-03-04") == set()
+    assert ids(date_to="2024-02-28") == set()
+    response = client.get(reverse("core:audit"), {"date_from": "2024-03-03", "date_to": "2024-03-01"})
+    assert response.context["form"].errors["date_to"] and response.context["events"] == []

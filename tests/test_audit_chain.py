@@ -22,8 +22,17 @@ postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="
 
 def make_events(n: int = 5) -> list[AuditEvent]:
     actor = UserFactory()
-    return [audit.record("test.event", actor=actor, object_type="test.thing", object_id=i,
-                         object_repr=f"thing {i}", changes={"n": [i, i + 1]}) for i in range(n)]
+    return [
+        audit.record(
+            "test.event",
+            actor=actor,
+            object_type="test.thing",
+            object_id=i,
+            object_repr=f"thing {i}",
+            changes={"n": [i, i + 1]},
+        )
+        for i in range(n)
+    ]
 
 
 def verify() -> tuple[int, str, str]:
@@ -71,12 +80,15 @@ def test_each_event_links_to_the_one_before():
 
 @sqlite_only
 @pytest.mark.django_db
-@pytest.mark.parametrize("field, value", [
-    ("changes", {"n": [0, 999]}),
-    ("action", "test.innocent"),
-    ("object_repr", "something else"),
-    ("actor_name", "nobody"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("changes", {"n": [0, 999]}),
+        ("action", "test.innocent"),
+        ("object_repr", "something else"),
+        ("actor_name", "nobody"),
+    ],
+)
 def test_a_changed_row_is_named(field, value):
     events = make_events(5)
     target = events[2]
@@ -175,3 +187,18 @@ def test_postgresql_refuses_update_and_delete():
     assert AuditEvent.objects.get(pk=events[0].pk).action == "test.event"
     code, _, _ = verify()
     assert code == 0
+
+
+@pytest.mark.django_db
+def test_time_never_runs_backwards_along_the_chain(monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    first = audit.record("test.event")
+    # The clock steps back an hour (NTP correction): the next event keeps the newest time instead.
+    earlier = first.created_at - dt.timedelta(hours=1)
+    monkeypatch.setattr(timezone, "now", lambda: earlier)
+    second = audit.record("test.event")
+    assert second.created_at == first.created_at
+    assert audit.verify_chain().ok

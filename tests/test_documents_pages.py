@@ -20,8 +20,10 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     """Uploads go to a temporary folder, so tests can see exactly which files were stored."""
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
     return tmp_path
 
 
@@ -30,8 +32,14 @@ def stored_files(root) -> list:
 
 
 def form_data(**overrides) -> dict:
-    data = {"title": "Drone detection field test", "summary": "What we learned", "body": "# Results\n\nIt **works**.",
-            "space": "personal", "tlp": TLP.GREEN, "state": Document.State.PUBLISHED}
+    data = {
+        "title": "Drone detection field test",
+        "summary": "What we learned",
+        "body": "# Results\n\nIt **works**.",
+        "space": "personal",
+        "tlp": TLP.GREEN,
+        "state": Document.State.PUBLISHED,
+    }
     data.update(overrides)
     return data
 
@@ -138,8 +146,9 @@ def test_create_with_every_marking(client, tlp):
 @pytest.mark.django_db
 def test_create_field_errors_keep_what_was_typed(client, user):
     client.force_login(user)
-    response = client.post(reverse("documents:create"),
-                           form_data(title="Kept title 123", tlp=TLP.RED, audience_countries=["NL"]))
+    response = client.post(
+        reverse("documents:create"), form_data(title="Kept title 123", tlp=TLP.RED, audience_countries=["NL"])
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "TLP:RED is for named people only." in page
@@ -173,8 +182,9 @@ def test_group_space_prefill_and_amber_for_the_group(client):
     page = client.get(reverse("documents:create"), {"space": "group", "group": group.slug}).content.decode()
     assert f'<option value="group:{group.slug}" selected>' in page
 
-    response = client.post(reverse("documents:create"),
-                           form_data(space=f"group:{group.slug}", tlp=TLP.AMBER, title="Group findings"))
+    response = client.post(
+        reverse("documents:create"), form_data(space=f"group:{group.slug}", tlp=TLP.AMBER, title="Group findings")
+    )
     assert response.status_code == 302
     document = Document.objects.get()
     assert document.space_group == group
@@ -244,8 +254,9 @@ def test_download_for_allowed_and_refused_people(client, media):
     join(member, group)
     client.force_login(owner)
     upload = SimpleUploadedFile("findings.pdf", PDF, content_type="text/html")  # the claimed type is ignored
-    response = client.post(reverse("documents:create"), {
-        **form_data(space=f"group:{group.slug}", tlp=TLP.AMBER), "files": [upload]})
+    response = client.post(
+        reverse("documents:create"), {**form_data(space=f"group:{group.slug}", tlp=TLP.AMBER), "files": [upload]}
+    )
     assert response.status_code == 302
     document = Document.objects.get()
     attachment = document.attachments.get()
@@ -259,8 +270,9 @@ def test_download_for_allowed_and_refused_people(client, media):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("attachment;") and "findings.pdf" in response[
-        "Content-Disposition"]
+    assert (
+        response["Content-Disposition"].startswith("attachment;") and "findings.pdf" in response["Content-Disposition"]
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"].startswith("sandbox")
     event = AuditEvent.objects.filter(action="documents.document.attachment_download").get()
@@ -333,8 +345,9 @@ def test_edit_by_co_author_keeps_co_authors_and_audits(client):
     owner, co_author = UserFactory(), UserFactory()
     document = actions.do_create_document(owner, title="Old", tlp=TLP.GREEN, state="draft", co_authors=[co_author])
     client.force_login(co_author)
-    response = client.post(reverse("documents:edit", args=[document.pk]),
-                           form_data(title="New title", state="published"))
+    response = client.post(
+        reverse("documents:edit", args=[document.pk]), form_data(title="New title", state="published")
+    )
     assert response.status_code == 302
     document.refresh_from_db()
     assert document.title == "New title" and document.state == "published"
@@ -418,11 +431,17 @@ def test_dashboard_for_ncp_and_auditor(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, sees_green", [
-    (Role.MEMBER, True), (Role.NCP, True), (Role.OBSERVER, True), (Role.SECRETARIAT, True),
-    (Role.ADMINISTRATOR, True),  # no bypass, but GREEN is for the whole community
-    (Role.EXTERNAL_PARTNER, False),
-])
+@pytest.mark.parametrize(
+    "role, sees_green",
+    [
+        (Role.MEMBER, True),
+        (Role.NCP, True),
+        (Role.OBSERVER, True),
+        (Role.SECRETARIAT, True),
+        (Role.ADMINISTRATOR, True),  # no bypass, but GREEN is for the whole community
+        (Role.EXTERNAL_PARTNER, False),
+    ],
+)
 def test_detail_by_role(client, role, sees_green):
     owner = UserFactory()
     green = make_document(owner, tlp=TLP.GREEN)
@@ -439,3 +458,42 @@ def test_anonymous_is_sent_to_sign_in_even_for_clear(client):
     for url in (reverse("documents:list"), document.get_absolute_url(), reverse("documents:create")):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_marking_and_file_errors_show_together(client, user, media):
+    exe = SimpleUploadedFile("report.pdf", EXE)
+    client.force_login(user)
+    response = client.post(
+        reverse("documents:create"), {**form_data(tlp=TLP.RED, audience_countries=["NL"]), "files": [exe]}
+    )
+    errors = response.context["form"].errors
+    assert "TLP:RED is for named people only." in errors["audience_people"]
+    assert "Not an accepted type" in " ".join(errors["files"]) or "not accepted" in " ".join(errors["files"])
+    assert "choose them again" in response.content.decode()
+    assert Document.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_edit_with_a_refused_file_changes_nothing(client, media):
+    owner = UserFactory()
+    document = actions.do_create_document(owner, title="Stable", tlp=TLP.GREEN, state="published")
+    client.force_login(owner)
+    response = client.post(
+        reverse("documents:edit", args=[document.pk]),
+        {**form_data(title="Changed"), "files": [SimpleUploadedFile("x.pdf", EXE)]},
+    )
+    assert response.status_code == 200
+    document.refresh_from_db()
+    assert document.title == "Stable"
+    assert not Attachment.objects.exists() and stored_files(media) == []
+    assert not AuditEvent.objects.filter(action="documents.document.update").exists()
+
+    good = SimpleUploadedFile("notes.txt", b"field notes\n")
+    response = client.post(
+        reverse("documents:edit", args=[document.pk]), {**form_data(title="Changed"), "files": [good]}
+    )
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.title == "Changed"
+    assert [a.original_name for a in document.attachments.all()] == ["notes.txt"]

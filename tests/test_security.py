@@ -346,7 +346,7 @@ def test_lock_out_limit_comes_from_the_environment(tmp_path):
         ENLETS_LOGIN_FAILURE_WINDOW_SECONDS="600",
     )
     assert values["LOGIN_FAILURE_LIMIT"] == 3
-    assert values["ACCOUNT_RATE_LIMITS"]["login_failed"] == "3/600s/key"
+    assert values["ACCOUNT_RATE_LIMITS"]["login_failed"] == "10/m/ip,3/600s/key"
 
 
 # --- idle session expiry -----------------------------------------------------------------------------------

@@ -28,3 +28,26 @@ def test_signed_in_member_sees_dashboard(client, user):
     response = client.get("/")
     assert response.status_code == 200
     assert b"What is new for you" in response.content
+
+
+@pytest.mark.django_db
+def test_navigation_shows_only_what_the_person_may_use(client):
+    from enlets.network.models import Role
+    from tests.factories import UserFactory
+
+    member = UserFactory(role=Role.MEMBER)
+    client.force_login(member)
+    page = client.get("/").content.decode()
+    assert 'href="/network/invitations/"' not in page
+    assert 'href="/audit/"' not in page
+    assert 'href="/network/settings/profile/"' in page
+
+    ncp = UserFactory(role=Role.NCP)
+    client.force_login(ncp)
+    page = client.get("/").content.decode()
+    assert 'href="/network/invitations/"' in page
+    assert 'href="/network/vetting/"' in page
+
+    auditor = UserFactory(role=Role.CORE_GROUP)
+    client.force_login(auditor)
+    assert 'href="/audit/"' in client.get("/").content.decode()

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from enlets.core.models import SharedItem
@@ -107,17 +107,29 @@ def sync_labels(item: SharedItem) -> list[str]:
 
 
 def visibility_q(model: type[SharedItem], user: Any) -> Q:
-    """The filter that selects the items of `model` that `user` may see."""
+    """The filter that selects the items of `model` that `user` may see.
+
+    `public` and `community` follow from the marking alone (CLEAR and GREEN), so they are tested on
+    the item's own `tlp` column; only the narrow labels (person, organisation, country, groups) go
+    to the label table, as one uncorrelated set. This keeps one stable plan on SQLite and PostgreSQL
+    at a million items (docs/performance.md); the rule is the same as `item_labels` states.
+    """
+    from enlets.core.models import TLP
+
     labels = user_labels(user)
-    released = Q(state__in=model.RELEASED_STATES) & Exists(
-        label_model(model).objects.filter(item=OuterRef("pk"), label__in=labels)
-    )
+    narrow = [label for label in labels if label not in (PUBLIC, COMMUNITY)]
+    nothing = Q(pk__in=[])
+    reachable = Q(tlp=TLP.CLEAR) if PUBLIC in labels else nothing
+    if COMMUNITY in labels:
+        reachable |= Q(tlp=TLP.GREEN)
+    if narrow:
+        reachable |= Q(pk__in=label_model(model).objects.filter(label__in=narrow).values("item_id"))
+    released = Q(state__in=model.RELEASED_STATES) & reachable
     if user is None or not getattr(user, "is_authenticated", False):
         return released
     through = model._meta.get_field("co_authors").remote_field.through
-    item_field = f"{model._meta.model_name}_id"
-    co_author = Exists(through.objects.filter(**{item_field: OuterRef("pk"), "user_id": user.pk}))
-    q = released | Q(owner_id=user.pk) | co_author
+    co_authored = through.objects.filter(user_id=user.pk).values(f"{model._meta.model_name}_id")
+    q = released | Q(owner_id=user.pk) | Q(pk__in=co_authored)
     extra = getattr(model, "extra_visibility_q", None)
     if extra is not None:
         q |= extra(user)

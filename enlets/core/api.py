@@ -128,8 +128,9 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]] = {}
 
 
-def error_response(request: HttpRequest, status: int, message: str, code: str,
-                   errors: dict[str, list[str]] | None = None) -> HttpResponse:
+def error_response(
+    request: HttpRequest, status: int, message: str, code: str, errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"message": message, "code": code, "errors": errors or {}}, status=status)
 
 
@@ -214,8 +215,13 @@ class Page(PaginationBase):
         size = min(max(pagination.page_size, 1), self.MAX_PAGE_SIZE)
         offset = (page - 1) * size
         count, exact = bounded_count(queryset)
-        return {"count": count, "count_is_exact": exact, "page": page, "page_size": size,
-                "results": list(queryset[offset: offset + size])}
+        return {
+            "count": count,
+            "count_is_exact": exact,
+            "page": page,
+            "page_size": size,
+            "results": list(queryset[offset : offset + size]),
+        }
 
 
 def bounded_count(queryset: QuerySet) -> tuple[int, bool]:

@@ -6,7 +6,6 @@ enlets/core/audit_view.py: the same rule as the audit browser). Events come newe
 id, which is also the chain order); `before_id` pages through a million rows by key, not offset.
 """
 
-
 import datetime as dt
 from typing import Any
 
@@ -59,14 +58,16 @@ class AuditEventOut(Schema):
 
 class AuditFilters(Schema):
     actor: str | None = Field(None, description="User name of the actor.")
-    action: str | None = Field(None, description="Exact action, e.g. documents.document.update; or a prefix "
-                                                 "ending in '.', e.g. documents.")
+    action: str | None = Field(
+        None, description="Exact action, e.g. documents.document.update; or a prefix ending in '.', e.g. documents."
+    )
     object_type: str | None = Field(None, description="e.g. documents.document, network.user.")
     object_id: str | None = None
     since: dt.datetime | None = Field(None, description="ISO 8601; events at or after.")
     until: dt.datetime | None = Field(None, description="ISO 8601; events before.")
-    before_id: int | None = Field(None, description="Only events older than this id (keyset paging: pass the "
-                                                    "last id of the page you have).")
+    before_id: int | None = Field(
+        None, description="Only events older than this id (keyset paging: pass the last id of the page you have)."
+    )
 
 
 class AuditPage(Page):
@@ -99,8 +100,11 @@ def list_events(request: HttpRequest, filters: Query[AuditFilters]) -> QuerySet[
     if filters.actor:
         qs = qs.filter(actor__username=filters.actor)
     if filters.action:
-        qs = qs.filter(action__startswith=filters.action) if filters.action.endswith(".") else \
-            qs.filter(action=filters.action)
+        qs = (
+            qs.filter(action__startswith=filters.action)
+            if filters.action.endswith(".")
+            else qs.filter(action=filters.action)
+        )
     if filters.object_type:
         qs = qs.filter(object_type=filters.object_type)
     if filters.object_id:

@@ -61,6 +61,17 @@ def hashed_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+def _next_timestamp() -> dt.datetime:
+    """Now, but never before the newest event (call under the chain lock).
+
+    So time order and id order of the trail agree even if the clock steps back, which lets the audit
+    browser turn a date filter into an id range (enlets.core.forms.AuditFilterForm).
+    """
+    now = timezone.now().astimezone(dt.UTC)
+    newest = AuditEvent.objects.order_by("-id").values_list("created_at", flat=True).first()
+    return max(now, newest) if newest is not None else now
+
+
 def object_type_of(obj: models.Model) -> str:
     return obj._meta.label_lower
 
@@ -87,7 +98,7 @@ def record(
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
         event = AuditEvent(
-            created_at=timezone.now().astimezone(dt.UTC),
+            created_at=_next_timestamp(),
             actor=actor if authenticated else None,
             actor_name=(actor.get_username() if authenticated else "")[:150],
             action=action,
@@ -159,8 +170,12 @@ def verify_chain(progress: Callable[[int], None] | None = None, every: int = 100
         if progress is not None and checked and checked % every == 0:
             progress(checked)
         if event.prev_hash != expected_prev:
-            return ChainReport(checked, event.id, "its link to the event before it does not match "
-                               "(an event before it was removed, inserted or reordered)")
+            return ChainReport(
+                checked,
+                event.id,
+                "its link to the event before it does not match "
+                "(an event before it was removed, inserted or reordered)",
+            )
         if compute_hash(event.prev_hash, hashed_fields(event)) != event.hash:
             return ChainReport(checked, event.id, "its content does not match its hash (it was changed)")
         expected_prev = event.hash
@@ -219,7 +234,8 @@ def detail_visible_ids(user: Any, events: Iterable[AuditEvent]) -> set[int]:
         user_pk = getattr(user, "pk", None)
         for object_id, object_events in grouped.items():
             for event in object_events:
-                if object_id in seen or (object_id not in existing and user_pk is not None
-                                         and event.actor_id == user_pk):
+                if object_id in seen or (
+                    object_id not in existing and user_pk is not None and event.actor_id == user_pk
+                ):
                     visible.add(event.pk)
     return visible

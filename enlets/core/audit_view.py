@@ -22,8 +22,9 @@ from enlets.core.models import AuditEvent
 HIDDEN = audit.HIDDEN
 
 
-def visible_changes(event: AuditEvent, user: Any,
-                    visible_ids: set[int] | None = None) -> tuple[str, dict[str, Any] | None]:
+def visible_changes(
+    event: AuditEvent, user: Any, visible_ids: set[int] | None = None
+) -> tuple[str, dict[str, Any] | None]:
     """(object_repr, changes) as `user` may read them; (HIDDEN, None) when they may not."""
     if visible_ids is None:
         visible_ids = audit.detail_visible_ids(user, [event])

@@ -37,8 +37,12 @@ class ListPage:
         return self.number + 1
 
     def context(self) -> dict[str, Any]:
-        return {"page_obj": self, "object_list": self.object_list, "count": self.count,
-                "count_is_exact": self.count_is_exact}
+        return {
+            "page_obj": self,
+            "object_list": self.object_list,
+            "count": self.count,
+            "count_is_exact": self.count_is_exact,
+        }
 
 
 def sort_queryset(
@@ -64,4 +68,4 @@ def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = 25) -> Li
     exact = count <= limit
     count = min(count, limit)
     offset = (number - 1) * per_page
-    return ListPage(list(queryset[offset: offset + per_page]), number, per_page, count, exact)
+    return ListPage(list(queryset[offset : offset + per_page]), number, per_page, count, exact)

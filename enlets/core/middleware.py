@@ -17,11 +17,13 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind a proxy the platform trusts X-Forwarded-For only when told to (ENLETS_BEHIND_PROXY).
+    # Behind a proxy the platform trusts X-Forwarded-For only when told to (ENLETS_BEHIND_PROXY),
+    # and then only the entry the proxy itself appended (the last one): earlier entries come from
+    # the client and can be forged.
     if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded[-1]
     return request.META.get("REMOTE_ADDR")
 
 
@@ -41,6 +43,21 @@ class RequestContextMiddleware:
         finally:
             context.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages for a signed-in person may hold AMBER or RED content: never keep them in a cache
+    (a shared police workstation's browser, or a proxy)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
+            response["Cache-Control"] = "no-store, private"
         return response
 
 

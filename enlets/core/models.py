@@ -90,8 +90,10 @@ class SharedItem(models.Model):
         return access.audience_in_words(self)
 
     def is_editable_by(self, user: User) -> bool:
-        return user.is_authenticated and user.is_active and (
-            self.owner_id == user.pk or self.co_authors.filter(pk=user.pk).exists()
+        return (
+            user.is_authenticated
+            and user.is_active
+            and (self.owner_id == user.pk or self.co_authors.filter(pk=user.pk).exists())
         )
 
 

@@ -52,7 +52,8 @@ def validate_marking(tlp: str, audience: dict[str, Iterable[Any]]) -> None:
     if tlp == TLP.AMBER_STRICT and (countries or groups):
         raise InvalidInput(
             "TLP:AMBER+STRICT shares only within organisations: remove the countries and groups.",
-            field_errors={"audience_countries": ["Not used by TLP:AMBER+STRICT."]} if countries
+            field_errors={"audience_countries": ["Not used by TLP:AMBER+STRICT."]}
+            if countries
             else {"audience_groups": ["Not used by TLP:AMBER+STRICT."]},
         )
     if tlp == TLP.RED and (countries or groups or orgs):

@@ -25,5 +25,6 @@ def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     # The attempted name is kept (it may be a typo of a real one); the password never is.
     attempted = str(credentials.get("username") or credentials.get("email") or "")[:150]
-    audit.record("auth.login_failed", object_type="network.user", object_repr=attempted,
-                 changes={"attempted": attempted})
+    audit.record(
+        "auth.login_failed", object_type="network.user", object_repr=attempted, changes={"attempted": attempted}
+    )

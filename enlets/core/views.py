@@ -58,8 +58,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     documents = Document.objects.select_related("owner", "owner_organisation", "space_group", "space_country")
     recent = list(
-        documents.visible_to(user).filter(state__in=Document.RELEASED_STATES)
-        .exclude(owner_id=user.pk).order_by("-updated_at", "-id")[:10]
+        documents.visible_to(user)
+        .filter(state__in=Document.RELEASED_STATES)
+        .exclude(owner_id=user.pk)
+        .order_by("-updated_at", "-id")[:10]
     )
     through = Document.co_authors.through
     drafts = list(
@@ -69,18 +71,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     memberships = list(
         GroupMembership.objects.filter(user=user, status=GroupMembership.Status.APPROVED)
-        .select_related("group", "group__parent").order_by("group__name")
+        .select_related("group", "group__parent")
+        .order_by("group__name")
     )
     chaired_ids = [m.group_id for m in memberships if m.role == GroupMembership.Role.CHAIR]
     pending = {
         row["group"]: row["n"]
         for row in GroupMembership.objects.filter(group_id__in=chaired_ids, status=GroupMembership.Status.REQUESTED)
-        .values("group").annotate(n=Count("pk"))
+        .values("group")
+        .annotate(n=Count("pk"))
     }
     groups = [
-        {"group": m.group, "is_chair": m.role == GroupMembership.Role.CHAIR, "pending": pending.get(m.group_id, 0),
-         "url": _url("network:group", m.group.slug),
-         "documents_url": f"{reverse('documents:list')}?group={m.group.slug}"}
+        {
+            "group": m.group,
+            "is_chair": m.role == GroupMembership.Role.CHAIR,
+            "pending": pending.get(m.group_id, 0),
+            "url": _url("network:group", m.group.slug),
+            "documents_url": f"{reverse('documents:list')}?group={m.group.slug}",
+        }
         for m in memberships
     ]
     my_requests = list(
@@ -89,26 +97,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     unvetted = None
     if user.is_ncp and user.organisation_id:
-        unvetted = User.objects.filter(is_active=True, vetted_at__isnull=True,
-                                       organisation__country_id=user.organisation.country_id).count()
+        unvetted = User.objects.filter(
+            is_active=True, vetted_at__isnull=True, organisation__country_id=user.organisation.country_id
+        ).count()
     elif user.is_secretariat:
         unvetted = User.objects.filter(is_active=True, vetted_at__isnull=True).count()
 
-    return render(request, "core/dashboard.html", {
-        "recent": recent,
-        "drafts": drafts,
-        "groups": groups,
-        "pending_total": sum(g["pending"] for g in groups),
-        "my_requests": my_requests,
-        "unvetted": unvetted,
-        "vetting_url": _url("network:vetting"),
-        "groups_url": _url("network:groups"),
-        "profile_url": _url("network:settings_profile"),
-        "can_create": can_create(user),
-        "can_audit": user.can_audit,
-        "has_groups": InterestGroup.objects.exists(),
-        "group_requests_count": len(my_requests),
-    })
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "recent": recent,
+            "drafts": drafts,
+            "groups": groups,
+            "pending_total": sum(g["pending"] for g in groups),
+            "my_requests": my_requests,
+            "unvetted": unvetted,
+            "vetting_url": _url("network:vetting"),
+            "groups_url": _url("network:groups"),
+            "profile_url": _url("network:settings_profile"),
+            "can_create": can_create(user),
+            "can_audit": user.can_audit,
+            "has_groups": InterestGroup.objects.exists(),
+            "group_requests_count": len(my_requests),
+        },
+    )
 
 
 # --- Audit browser -----------------------------------------------------------------------------
@@ -160,13 +173,17 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         events = rows[:AUDIT_PAGE_SIZE]
         has_newer = before is not None and bool(events) and queryset.filter(id__gt=events[0].id).exists()
     _with_details(request.user, events)
-    return render(request, "core/audit_list.html", {
-        "form": form,
-        "events": events,
-        "older_id": events[-1].id if events and has_older else None,
-        "newer_id": events[0].id if events and has_newer else None,
-        "filtered": bool(form.active_filters()),
-    })
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "form": form,
+            "events": events,
+            "older_id": events[-1].id if events and has_older else None,
+            "newer_id": events[0].id if events and has_newer else None,
+            "filtered": bool(form.active_filters()),
+        },
+    )
 
 
 @login_required
@@ -181,15 +198,22 @@ def audit_event(request: HttpRequest, pk: int) -> HttpResponse:
                 changes.append({"field": field, "old": value[0], "new": value[1], "is_diff": True})
             else:
                 changes.append({"field": field, "value": value, "is_diff": False})
-    return render(request, "core/audit_event.html", {
-        "event": event,
-        "changes": changes,
-        "object_url": _object_url(event),
-        "chain_links": {
-            "previous": AuditEvent.objects.filter(id__lt=event.id).order_by("-id").values_list("id", flat=True).first(),
-            "next": AuditEvent.objects.filter(id__gt=event.id).order_by("id").values_list("id", flat=True).first(),
+    return render(
+        request,
+        "core/audit_event.html",
+        {
+            "event": event,
+            "changes": changes,
+            "object_url": _object_url(event),
+            "chain_links": {
+                "previous": AuditEvent.objects.filter(id__lt=event.id)
+                .order_by("-id")
+                .values_list("id", flat=True)
+                .first(),
+                "next": AuditEvent.objects.filter(id__gt=event.id).order_by("id").values_list("id", flat=True).first(),
+            },
         },
-    })
+    )
 
 
 def _object_url(event: AuditEvent) -> str | None:
@@ -213,8 +237,21 @@ class _Echo:
         return value
 
 
-EXPORT_COLUMNS = ("id", "created_at", "actor", "action", "object_type", "object_id", "object_repr", "tlp",
-                  "ip_address", "request_id", "changes", "prev_hash", "hash")
+EXPORT_COLUMNS = (
+    "id",
+    "created_at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "tlp",
+    "ip_address",
+    "request_id",
+    "changes",
+    "prev_hash",
+    "hash",
+)
 
 
 def _export_rows(user: Any, queryset: QuerySet[AuditEvent]) -> Iterator[list[str]]:
@@ -230,9 +267,19 @@ def _export_rows(user: Any, queryset: QuerySet[AuditEvent]) -> Iterator[list[str
         for e in chunk:
             changes = json.dumps(e.changes, sort_keys=True, ensure_ascii=False) if e.details_visible else audit.HIDDEN
             yield [
-                str(e.pk), e.created_at.astimezone(timezone.get_current_timezone()).isoformat(), _cell(e.actor_name),
-                _cell(e.action), _cell(e.object_type), _cell(e.object_id), _cell(e.object_repr), e.tlp,
-                e.ip_address or "", _cell(e.request_id), _cell(changes), e.prev_hash, e.hash,
+                str(e.pk),
+                e.created_at.astimezone(timezone.get_current_timezone()).isoformat(),
+                _cell(e.actor_name),
+                _cell(e.action),
+                _cell(e.object_type),
+                _cell(e.object_id),
+                _cell(e.object_repr),
+                e.tlp,
+                e.ip_address or "",
+                _cell(e.request_id),
+                _cell(changes),
+                e.prev_hash,
+                e.hash,
             ]
         last_id = chunk[-1].pk
 
@@ -245,11 +292,13 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "core/audit_list.html", {"form": form, "events": [], "filtered": True}, status=400)
     queryset = form.filter(AuditEvent.objects.all())
-    audit.record("audit.export", actor=request.user, object_type="core.auditevent",
-                 changes={"filters": form.active_filters()})
+    audit.record(
+        "audit.export", actor=request.user, object_type="core.auditevent", changes={"filters": form.active_filters()}
+    )
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in _export_rows(request.user, queryset)),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _export_rows(request.user, queryset)), content_type="text/csv; charset=utf-8"
+    )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="enlets-audit-{stamp}.csv"'
     response["Cache-Control"] = "private, no-store"

@@ -38,16 +38,20 @@ def _check_space(actor: User, data: dict[str, Any]) -> None:
         if country is None:
             raise InvalidInput("Choose the country space.", field_errors={"space_country": ["Choose a country."]})
         if country.pk != actor.country_id:
-            raise InvalidInput("You may put documents only in your own country's space.",
-                               field_errors={"space_country": ["Only your own country's space."]})
+            raise InvalidInput(
+                "You may put documents only in your own country's space.",
+                field_errors={"space_country": ["Only your own country's space."]},
+            )
         data["space_group"] = None
     elif space == Document.Space.GROUP:
         group = data.get("space_group")
         if group is None:
             raise InvalidInput("Choose the group space.", field_errors={"space_group": ["Choose an interest group."]})
         if group.pk not in actor.approved_group_ids():
-            raise InvalidInput("You may put documents only in the spaces of groups you belong to.",
-                               field_errors={"space_group": ["Only a group you are a member of."]})
+            raise InvalidInput(
+                "You may put documents only in the spaces of groups you belong to.",
+                field_errors={"space_group": ["Only a group you are a member of."]},
+            )
         data["space_country"] = None
     else:
         data["space_country"] = None
@@ -77,8 +81,13 @@ def _default_audience(data: dict[str, Any], audience: dict[str, Iterable[Any]], 
 
 @transaction.atomic
 def do_create_document(
-    actor: User, *, tlp: str = TLP.GREEN, state: str = Document.State.DRAFT,
-    audience: dict[str, Iterable[Any]] | None = None, co_authors: Iterable[User] = (), **data: Any,
+    actor: User,
+    *,
+    tlp: str = TLP.GREEN,
+    state: str = Document.State.DRAFT,
+    audience: dict[str, Iterable[Any]] | None = None,
+    co_authors: Iterable[User] = (),
+    **data: Any,
 ) -> Document:
     if not can_create(actor):
         raise NotAllowed("Only active people with an organisation create documents.")
@@ -93,19 +102,28 @@ def do_create_document(
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
     now = timezone.now()
-    document = Document.objects.create(owner=actor, owner_organisation=actor.organisation, tlp=tlp, state=state,
-                                       created_at=now, updated_at=now, **data)
+    document = Document.objects.create(
+        owner=actor, owner_organisation=actor.organisation, tlp=tlp, state=state, created_at=now, updated_at=now, **data
+    )
     document.co_authors.set([u for u in co_authors if u.pk != actor.pk])
     apply_audience(document, audience)
-    audit.record("documents.document.create", actor=actor, obj=document,
-                 changes=audit.diff({}, audit.snapshot(document, AUDITED_FIELDS)))
+    audit.record(
+        "documents.document.create",
+        actor=actor,
+        obj=document,
+        changes=audit.diff({}, audit.snapshot(document, AUDITED_FIELDS)),
+    )
     return document
 
 
 @transaction.atomic
 def do_update_document(
-    actor: User, document: Document, *, audience: dict[str, Iterable[Any]] | None = None,
-    co_authors: Iterable[User] | None = None, **data: Any,
+    actor: User,
+    document: Document,
+    *,
+    audience: dict[str, Iterable[Any]] | None = None,
+    co_authors: Iterable[User] | None = None,
+    **data: Any,
 ) -> Document:
     if not can_edit(actor, document):
         raise NotAllowed("Only the owner and the co-authors edit this document.")
@@ -117,15 +135,20 @@ def do_update_document(
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
     _clean_content(merged)
-    if merged["space"] != document.space or merged.get("space_country") != document.space_country or \
-            merged.get("space_group") != document.space_group:
+    if (
+        merged["space"] != document.space
+        or merged.get("space_country") != document.space_country
+        or merged.get("space_group") != document.space_group
+    ):
         _check_space(actor, merged)
     tlp = data.get("tlp", document.tlp)
     state = data.get("state", document.state)
     if state not in Document.State.values:
         raise InvalidInput("Unknown state.", field_errors={"state": ["Choose draft, published or archived."]})
-    full_audience = {f: (audience[f] if audience is not None and f in audience else list(getattr(document, f).all()))
-                     for f in AUDIENCE_FIELDS}
+    full_audience = {
+        f: (audience[f] if audience is not None and f in audience else list(getattr(document, f).all()))
+        for f in AUDIENCE_FIELDS
+    }
     validate_marking(tlp, full_audience)
     for name, value in merged.items():
         setattr(document, name, value)
@@ -135,7 +158,8 @@ def do_update_document(
     document.save()
     if co_authors is not None:
         if document.owner_id != actor.pk and {u.pk for u in co_authors} != set(
-                document.co_authors.values_list("pk", flat=True)):
+            document.co_authors.values_list("pk", flat=True)
+        ):
             raise NotAllowed("Only the owner changes the co-authors.")
         document.co_authors.set([u for u in co_authors if u.pk != document.owner_id])
     apply_audience(document, full_audience)
@@ -162,15 +186,21 @@ def do_transfer_document(actor: User, document: Document, new_owner: User) -> Do
     if document.owner_id != actor.pk:
         raise NotAllowed("Only the owner hands a document over; for people who left, ask their NCP.")
     if not new_owner.is_active or new_owner.organisation_id is None:
-        raise InvalidInput("The new owner must be an active person with an organisation.",
-                           field_errors={"owner": ["Choose an active person."]})
+        raise InvalidInput(
+            "The new owner must be an active person with an organisation.",
+            field_errors={"owner": ["Choose an active person."]},
+        )
     before = audit.snapshot(document, ("owner", "owner_organisation"))
     document.owner = new_owner
     document.owner_organisation = new_owner.organisation
     document.updated_at = timezone.now()
     document.save(update_fields=["owner", "owner_organisation", "updated_at"])
-    audit.record("documents.document.transfer", actor=actor, obj=document,
-                 changes=audit.diff(before, audit.snapshot(document, ("owner", "owner_organisation"))))
+    audit.record(
+        "documents.document.transfer",
+        actor=actor,
+        obj=document,
+        changes=audit.diff(before, audit.snapshot(document, ("owner", "owner_organisation"))),
+    )
     return document
 
 
@@ -180,16 +210,31 @@ def do_add_attachment(actor: User, document: Document, upload: UploadedFile) -> 
         raise NotAllowed("Only the owner and the co-authors add files to this document.")
     checked = check_upload(upload)
     name = (upload.name or "file").replace("/", "_").replace("\\", "_")[:255]
-    attachment = Attachment(document=document, original_name=name, content_type=checked.content_type,
-                            size=checked.size, sha256=checked.sha256, uploaded_by=actor)
+    attachment = Attachment(
+        document=document,
+        original_name=name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
     attachment.file.save(name, upload, save=False)
     stored = attachment.file
     try:
         attachment.save()
         Document.objects.filter(pk=document.pk).update(updated_at=timezone.now())
-        audit.record("documents.attachment.create", actor=actor, obj=document, object_repr=str(document),
-                     changes={"attachment": [None, {"name": name, "size": checked.size, "sha256": checked.sha256,
-                                                    "type": checked.content_type}]})
+        audit.record(
+            "documents.attachment.create",
+            actor=actor,
+            obj=document,
+            object_repr=str(document),
+            changes={
+                "attachment": [
+                    None,
+                    {"name": name, "size": checked.size, "sha256": checked.sha256, "type": checked.content_type},
+                ]
+            },
+        )
     except Exception:
         stored.delete(save=False)
         raise
@@ -201,8 +246,13 @@ def do_remove_attachment(actor: User, attachment: Attachment) -> None:
     document = attachment.document
     if not can_edit(actor, document):
         raise NotAllowed("Only the owner and the co-authors remove files from this document.")
-    audit.record("documents.attachment.delete", actor=actor, obj=document, object_repr=str(document),
-                 changes={"attachment": [{"name": attachment.original_name, "sha256": attachment.sha256}, None]})
+    audit.record(
+        "documents.attachment.delete",
+        actor=actor,
+        obj=document,
+        object_repr=str(document),
+        changes={"attachment": [{"name": attachment.original_name, "sha256": attachment.sha256}, None]},
+    )
     stored = attachment.file
     attachment.delete()
     transaction.on_commit(lambda: stored.delete(save=False))

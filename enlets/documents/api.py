@@ -6,7 +6,6 @@ country codes, organisation ids, group slugs and user names; a reference the cal
 resolve (unknown, or not visible to them) is a 422 naming the field.
 """
 
-
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -67,9 +66,11 @@ class DocumentIn(Schema):
     space_country: str | None = Field(None, description="ISO code, for the country space (your own country).")
     space_group: str | None = Field(None, description="Group slug, for a group space (a group you belong to).")
     co_authors: list[str] = Field(default_factory=list, description="User names.")
-    audience: AudienceIn = Field(default_factory=AudienceIn,
-                                 description="Used by AMBER, AMBER+STRICT and RED. An AMBER document in a group "
-                                             "or country space without an audience is shared with that space.")
+    audience: AudienceIn = Field(
+        default_factory=AudienceIn,
+        description="Used by AMBER, AMBER+STRICT and RED. An AMBER document in a group "
+        "or country space without an audience is shared with that space.",
+    )
 
 
 class AudiencePatch(Schema):
@@ -112,12 +113,13 @@ class AttachmentOut(Schema):
         return attachment_url(obj)
 
 
-class DocumentOut(Schema):
+class DocumentListOut(Schema):
+    """A document in a list: everything but the body (rendering 50 Markdown bodies per page would
+    double the list's cost; fetch /documents/{id} for the text)."""
+
     id: int
     title: str
     summary: str
-    body: str
-    body_html: str = Field(description="The body rendered from Markdown and sanitised.")
     tlp: str
     state: str
     space: str
@@ -132,10 +134,6 @@ class DocumentOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     url: str = Field(description="The document's page.")
-
-    @staticmethod
-    def resolve_body_html(obj: Document) -> str:
-        return render_markdown(obj.body)
 
     @staticmethod
     def resolve_space_country(obj: Document) -> str | None:
@@ -182,6 +180,15 @@ class DocumentOut(Schema):
             return f"/documents/{obj.pk}/"
 
 
+class DocumentOut(DocumentListOut):
+    body: str
+    body_html: str = Field(description="The body rendered from Markdown and sanitised.")
+
+    @staticmethod
+    def resolve_body_html(obj: Document) -> str:
+        return render_markdown(obj.body)
+
+
 class DocumentFilters(Schema):
     q: str | None = Field(None, description="Words in the title or summary.")
     space: SpaceValue | None = None  # type: ignore[valid-type]
@@ -190,16 +197,20 @@ class DocumentFilters(Schema):
     tlp: TLPValue | None = None  # type: ignore[valid-type]
     state: StateValue | None = None  # type: ignore[valid-type]
     mine: bool | None = Field(None, description="true: only documents you own or co-author.")
-    ordering: str | None = Field(None, description="title, created, updated, tlp (least to most restricted); "
-                                                    "prefix - for descending. Default: -updated.")
+    ordering: str | None = Field(
+        None,
+        description="title, created, updated, tlp (least to most restricted); "
+        "prefix - for descending. Default: -updated.",
+    )
 
 
 # --- Helpers ---------------------------------------------------------------------------------------------
 
 
 def attachment_url(attachment: Attachment) -> str:
-    return reverse("api:download_attachment", kwargs={"document_id": attachment.document_id,
-                                                      "attachment_id": attachment.pk})
+    return reverse(
+        "api:download_attachment", kwargs={"document_id": attachment.document_id, "attachment_id": attachment.pk}
+    )
 
 
 def with_related(queryset: QuerySet[Document]) -> QuerySet[Document]:
@@ -210,13 +221,19 @@ def with_related(queryset: QuerySet[Document]) -> QuerySet[Document]:
 # People are fetched with only the fields shown (user name, names), not the whole account row.
 _PEOPLE = User.objects.only("id", "username", "first_name", "last_name")
 RELATED = (
-    Prefetch("co_authors", queryset=_PEOPLE), Prefetch("audience_people", queryset=_PEOPLE),
-    "audience_countries", "audience_organisations", "attachments",
+    Prefetch("co_authors", queryset=_PEOPLE),
+    Prefetch("audience_people", queryset=_PEOPLE),
+    "audience_countries",
+    "audience_organisations",
+    "attachments",
     Prefetch("audience_groups", queryset=InterestGroup.objects.select_related("parent")),
 )
 
-TLP_RANK = Case(*[When(tlp=value, then=Value(rank)) for rank, value in enumerate(TLP.values)],
-                default=Value(len(TLP.values)), output_field=IntegerField())
+TLP_RANK = Case(
+    *[When(tlp=value, then=Value(rank)) for rank, value in enumerate(TLP.values)],
+    default=Value(len(TLP.values)),
+    output_field=IntegerField(),
+)
 ORDERING = {"title": "title", "created": "created_at", "updated": "updated_at", "tlp": "tlp_rank"}
 
 
@@ -228,8 +245,10 @@ def _resolve(field: str, given: Iterable[Any], queryset: QuerySet, key: str, nor
     found = {getattr(obj, key): obj for obj in queryset.filter(**{f"{key}__in": wanted})}
     unknown = [str(v) for v in wanted if v not in found]
     if unknown:
-        raise InvalidInput(f"Unknown or not visible to you in {field}: {', '.join(unknown)}.",
-                           field_errors={field: [f"Unknown: {', '.join(unknown)}."]})
+        raise InvalidInput(
+            f"Unknown or not visible to you in {field}: {', '.join(unknown)}.",
+            field_errors={field: [f"Unknown: {', '.join(unknown)}."]},
+        )
     return [found[v] for v in dict.fromkeys(wanted)]
 
 
@@ -240,24 +259,28 @@ def _upper(value: str) -> str:
 def _resolve_audience(user: Any, audience: dict[str, Any]) -> dict[str, list[Any]]:
     resolved: dict[str, list[Any]] = {}
     if audience.get("countries") is not None:
-        resolved["audience_countries"] = _resolve("audience.countries", audience["countries"],
-                                                  Country.objects.all(), "code", _upper)
+        resolved["audience_countries"] = _resolve(
+            "audience.countries", audience["countries"], Country.objects.all(), "code", _upper
+        )
     if audience.get("organisations") is not None:
-        resolved["audience_organisations"] = _resolve("audience.organisations", audience["organisations"],
-                                                      organisations_visible_to(user), "pk")
+        resolved["audience_organisations"] = _resolve(
+            "audience.organisations", audience["organisations"], organisations_visible_to(user), "pk"
+        )
     if audience.get("groups") is not None:
         resolved["audience_groups"] = _resolve("audience.groups", audience["groups"], groups_visible_to(user), "slug")
     if audience.get("people") is not None:
-        resolved["audience_people"] = _resolve("audience.people", audience["people"], people_visible_to(user),
-                                               "username")
+        resolved["audience_people"] = _resolve(
+            "audience.people", audience["people"], people_visible_to(user), "username"
+        )
     return resolved
 
 
 def _resolve_space(user: Any, data: dict[str, Any]) -> None:
     """Turn space_country / space_group references into objects, in place."""
     if data.get("space_country") is not None:
-        data["space_country"] = _resolve("space_country", [data["space_country"]], Country.objects.all(), "code",
-                                         _upper)[0]
+        data["space_country"] = _resolve(
+            "space_country", [data["space_country"]], Country.objects.all(), "code", _upper
+        )[0]
     if data.get("space_group") is not None:
         data["space_group"] = _resolve("space_group", [data["space_group"]], groups_visible_to(user), "slug")[0]
 
@@ -277,7 +300,7 @@ def _output(document: Document) -> Document:
 router = Router(tags=["documents"])
 
 
-@router.get("", response=responses(list[DocumentOut]), summary="Documents you may see")
+@router.get("", response=responses(list[DocumentListOut]), summary="Documents you may see")
 @paginate(Page)
 def list_documents(request: HttpRequest, filters: Query[DocumentFilters]) -> QuerySet[Document]:
     user = current_user(request)
@@ -311,8 +334,9 @@ def create_document(request: HttpRequest, payload: DocumentIn) -> Status:
     co_authors = _resolve("co_authors", data.pop("co_authors"), people_visible_to(user), "username")
     _resolve_space(user, data)
     try:
-        document = actions.do_create_document(user, tlp=data.pop("tlp"), state=data.pop("state"), audience=audience,
-                                              co_authors=co_authors, **data)
+        document = actions.do_create_document(
+            user, tlp=data.pop("tlp"), state=data.pop("state"), audience=audience, co_authors=co_authors, **data
+        )
     except InvalidInput as exc:
         raise _api_field_errors(exc) from None
     return Status(201, _output(document))
@@ -337,8 +361,7 @@ def update_document(request: HttpRequest, document_id: int, payload: DocumentPat
         co_authors = _resolve("co_authors", co_authors, people_visible_to(user), "username")
     _resolve_space(user, data)
     try:
-        document = actions.do_update_document(user, document, audience=audience or None, co_authors=co_authors,
-                                              **data)
+        document = actions.do_update_document(user, document, audience=audience or None, co_authors=co_authors, **data)
     except InvalidInput as exc:
         raise _api_field_errors(exc) from None
     return _output(document)
@@ -352,16 +375,23 @@ def delete_document(request: HttpRequest, document_id: int) -> Status:
     return Status(204, None)
 
 
-@router.post("/{document_id}/attachments", response=responses(AttachmentOut, 201),
-             summary="Attach a file (multipart form, field 'file')")
+@router.post(
+    "/{document_id}/attachments",
+    response=responses(AttachmentOut, 201),
+    summary="Attach a file (multipart form, field 'file')",
+)
 def add_attachment(request: HttpRequest, document_id: int, file: File[UploadedFile]) -> Status:
     user = current_user(request)
     document = get_visible_or_404(Document, user, document_id, audit_read=False)
     return Status(201, actions.do_add_attachment(user, document, file))
 
 
-@router.get("/{document_id}/attachments/{attachment_id}", url_name="download_attachment",
-            response={200: None, **ERRORS}, summary="Download a file (as an attachment)")
+@router.get(
+    "/{document_id}/attachments/{attachment_id}",
+    url_name="download_attachment",
+    response={200: None, **ERRORS},
+    summary="Download a file (as an attachment)",
+)
 def download_attachment(request: HttpRequest, document_id: int, attachment_id: int) -> FileResponse:
     user = current_user(request)
     document = get_visible_or_404(Document, user, document_id, audit_read=False)
@@ -369,8 +399,12 @@ def download_attachment(request: HttpRequest, document_id: int, attachment_id: i
     if attachment is None:
         raise Http404
     record_read(user, document, action="download")
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
     # Never let a browser guess a type and run what was uploaded.
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -12,8 +12,9 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 
-from enlets.core.errors import ActionError
+from enlets.core.errors import ActionError, InvalidInput
 from enlets.core.models import TLP
+from enlets.core.shared import validate_marking
 from enlets.core.uploads import allowed_in_words, limit_in_words
 from enlets.documents.models import Document
 from enlets.network.models import Country, InterestGroup, Organisation, User
@@ -23,7 +24,7 @@ TLP_EXPLANATIONS: dict[str, str] = {
     TLP.CLEAR: "Everyone, including the public. No audience needed.",
     TLP.GREEN: "Every signed-in member of the ENLETS community; not external partners. No audience needed.",
     TLP.AMBER: "Need to know: the people of the countries, organisations and interest groups you choose, "
-               "plus the people you name. In a group or country space, that space is the default audience.",
+    "plus the people you name. In a group or country space, that space is the default audience.",
     TLP.AMBER_STRICT: "Only the people of the organisations you choose, plus the people you name.",
     TLP.RED: "Only the people you name.",
 }
@@ -69,8 +70,12 @@ class PersonField(forms.ModelChoiceField):
 class DocumentFilterForm(forms.Form):
     """The filters of the document list (GET). Invalid values are ignored, never an error page."""
 
-    q = forms.CharField(label="Search", required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or summary"}))
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or summary"}),
+    )
     space = forms.ChoiceField(label="Space", required=False, choices=[("", "Any space"), *Document.Space.choices])
     group = forms.SlugField(label="Group", required=False, widget=forms.HiddenInput)
     country = forms.CharField(label="Country", required=False, max_length=2, widget=forms.HiddenInput)
@@ -139,34 +144,56 @@ class DocumentForm(forms.Form):
     title = forms.CharField(max_length=200)
     summary = forms.CharField(max_length=300, required=False, help_text="One or two sentences shown in lists.")
     body = forms.CharField(
-        label="Text", required=False, widget=forms.Textarea(attrs={"rows": 14}),
+        label="Text",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14}),
         help_text="Markdown: # headings, **bold**, *italic*, - lists, [links](https://…), tables. "
-                  "HTML is shown as text, not interpreted.",
+        "HTML is shown as text, not interpreted.",
     )
     space = forms.ChoiceField(label="Space", help_text="Where the document lives. The marking decides who sees it.")
     tlp = forms.ChoiceField(label="TLP marking", choices=TLP.choices, initial=TLP.GREEN, widget=TLPRadioSelect)
     audience_countries = forms.ModelMultipleChoiceField(
-        label="Countries", queryset=Country.objects.all(), required=False,
-        help_text="Used by TLP:AMBER: everyone in the organisations of these countries.")
+        label="Countries",
+        queryset=Country.objects.all(),
+        required=False,
+        help_text="Used by TLP:AMBER: everyone in the organisations of these countries.",
+    )
     audience_organisations = OrganisationChoiceField(
-        label="Organisations", queryset=Organisation.objects.select_related("country"), required=False,
-        help_text="Used by TLP:AMBER and TLP:AMBER+STRICT.")
+        label="Organisations",
+        queryset=Organisation.objects.select_related("country"),
+        required=False,
+        help_text="Used by TLP:AMBER and TLP:AMBER+STRICT.",
+    )
     audience_groups = forms.ModelMultipleChoiceField(
-        label="Interest groups", queryset=InterestGroup.objects.filter(archived_at__isnull=True), required=False,
-        help_text="Used by TLP:AMBER: the approved members of these groups.")
+        label="Interest groups",
+        queryset=InterestGroup.objects.filter(archived_at__isnull=True),
+        required=False,
+        help_text="Used by TLP:AMBER: the approved members of these groups.",
+    )
     audience_people = PersonChoiceField(
-        label="Named people", queryset=_people(), required=False,
-        help_text="Used by TLP:AMBER, TLP:AMBER+STRICT and TLP:RED (RED: only these people).")
+        label="Named people",
+        queryset=_people(),
+        required=False,
+        help_text="Used by TLP:AMBER, TLP:AMBER+STRICT and TLP:RED (RED: only these people).",
+    )
     co_authors = PersonChoiceField(
-        label="Co-authors", queryset=_people(), required=False,
-        help_text="Co-authors always see the document and may edit it. Only the owner changes this list.")
+        label="Co-authors",
+        queryset=_people(),
+        required=False,
+        help_text="Co-authors always see the document and may edit it. Only the owner changes this list.",
+    )
     state = forms.ChoiceField(
-        choices=[(Document.State.DRAFT, "Draft (only you and the co-authors see it)"),
-                 (Document.State.PUBLISHED, "Published (the marking applies)")],
-        initial=Document.State.DRAFT)
+        choices=[
+            (Document.State.DRAFT, "Draft (only you and the co-authors see it)"),
+            (Document.State.PUBLISHED, "Published (the marking applies)"),
+        ],
+        initial=Document.State.DRAFT,
+    )
     files = MultipleFileField(
-        label="Attach files", required=False,
-        help_text=f"Optional. At most {limit_in_words()} each. Accepted: {allowed_in_words()}.")
+        label="Attach files",
+        required=False,
+        help_text=f"Optional. At most {limit_in_words()} each. Accepted: {allowed_in_words()}.",
+    )
 
     AUDIENCE = ("audience_countries", "audience_organisations", "audience_groups", "audience_people")
 
@@ -179,16 +206,21 @@ class DocumentForm(forms.Form):
         if user.organisation_id:
             country = user.organisation.country
             choices.append((f"country:{country.pk}", f"My country: {country}"))
-        if document is not None and document.space_country_id and \
-                f"country:{document.space_country_id}" not in dict(choices):
+        if (
+            document is not None
+            and document.space_country_id
+            and f"country:{document.space_country_id}" not in dict(choices)
+        ):
             # Keep the current country space selectable for a co-author from elsewhere.
             choices.append((f"country:{document.space_country_id}", f"Country: {document.space_country}"))
         choices += [(f"group:{slug}", f"Group: {g}") for slug, g in self.group_by_slug.items()]
         self.fields["space"].choices = choices
         self.fields["files"].help_text = f"Optional. At most {limit_in_words()} each. Accepted: {allowed_in_words()}."
         if document is not None:
-            self.fields["state"].choices = [*self.fields["state"].choices,
-                                            (Document.State.ARCHIVED, "Archived (kept, still visible by its marking)")]
+            self.fields["state"].choices = [
+                *self.fields["state"].choices,
+                (Document.State.ARCHIVED, "Archived (kept, still visible by its marking)"),
+            ]
             if document.owner_id != user.pk:
                 # The action lets only the owner change the co-authors; say so instead of failing later.
                 self.fields["co_authors"].disabled = True
@@ -203,6 +235,17 @@ class DocumentForm(forms.Form):
             ids.add(self.document.space_group_id)
         return list(InterestGroup.objects.filter(pk__in=ids).select_related("parent").order_by("name"))
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The action checks the marking again; checking here too shows its error together with the others
+        # (for example beside a refused file, which stops the form before the action runs).
+        if data.get("tlp"):
+            try:
+                validate_marking(data["tlp"], {name: data.get(name) or [] for name in self.AUDIENCE})
+            except InvalidInput as error:
+                add_action_errors(self, error, self.ERROR_FIELDS)
+        return data
+
     @staticmethod
     def space_value(document: Document) -> str:
         if document.space == Document.Space.COUNTRY and document.space_country_id:
@@ -214,8 +257,12 @@ class DocumentForm(forms.Form):
     @classmethod
     def initial_from(cls, document: Document) -> dict[str, Any]:
         initial: dict[str, Any] = {
-            "title": document.title, "summary": document.summary, "body": document.body,
-            "space": cls.space_value(document), "tlp": document.tlp, "state": document.state,
+            "title": document.title,
+            "summary": document.summary,
+            "body": document.body,
+            "space": cls.space_value(document),
+            "tlp": document.tlp,
+            "state": document.state,
             "co_authors": list(document.co_authors.all()),
         }
         for name in cls.AUDIENCE:
@@ -226,11 +273,17 @@ class DocumentForm(forms.Form):
         """The space choice as the action's fields: space, space_country, space_group."""
         value = self.cleaned_data["space"]
         if value.startswith("country:"):
-            return {"space": Document.Space.COUNTRY, "space_country": Country.objects.get(pk=value.split(":", 1)[1]),
-                    "space_group": None}
+            return {
+                "space": Document.Space.COUNTRY,
+                "space_country": Country.objects.get(pk=value.split(":", 1)[1]),
+                "space_group": None,
+            }
         if value.startswith("group:"):
-            return {"space": Document.Space.GROUP, "space_country": None,
-                    "space_group": self.group_by_slug[value.split(":", 1)[1]]}
+            return {
+                "space": Document.Space.GROUP,
+                "space_country": None,
+                "space_group": self.group_by_slug[value.split(":", 1)[1]],
+            }
         return {"space": Document.Space.PERSONAL, "space_country": None, "space_group": None}
 
     def audience(self) -> dict[str, Iterable[Any]]:
@@ -238,19 +291,30 @@ class DocumentForm(forms.Form):
 
     def action_data(self) -> dict[str, Any]:
         """Keyword arguments for do_create_document / do_update_document."""
-        data = {"title": self.cleaned_data["title"], "summary": self.cleaned_data.get("summary") or "",
-                "body": self.cleaned_data.get("body") or "", **self.space_data()}
-        return {"tlp": self.cleaned_data["tlp"], "state": self.cleaned_data["state"], "audience": self.audience(),
-                **data}
+        data = {
+            "title": self.cleaned_data["title"],
+            "summary": self.cleaned_data.get("summary") or "",
+            "body": self.cleaned_data.get("body") or "",
+            **self.space_data(),
+        }
+        return {
+            "tlp": self.cleaned_data["tlp"],
+            "state": self.cleaned_data["state"],
+            "audience": self.audience(),
+            **data,
+        }
 
     # Where the action's field errors go on this form.
     ERROR_FIELDS = {"space_country": "space", "space_group": "space", "file": "files"}
 
 
 class TransferForm(forms.Form):
-    new_owner = PersonField(label="New owner", queryset=_people(),
-                            help_text="An active person with an organisation. You keep access only if the marking "
-                                      "or audience includes you.")
+    new_owner = PersonField(
+        label="New owner",
+        queryset=_people(),
+        help_text="An active person with an organisation. You keep access only if the marking "
+        "or audience includes you.",
+    )
 
     def __init__(self, *args: Any, document: Document, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,16 +28,20 @@ class Document(SharedItem):
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField("text (Markdown)", blank=True)
     space = models.CharField(max_length=10, choices=Space.choices, default=Space.PERSONAL)
-    space_country = models.ForeignKey("network.Country", null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="documents")
-    space_group = models.ForeignKey("network.InterestGroup", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="documents")
+    space_country = models.ForeignKey(
+        "network.Country", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    space_group = models.ForeignKey(
+        "network.InterestGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
 
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [
+            # The list order: a page reads this index newest-first and stops after 50 visible rows.
+            models.Index(fields=["-updated_at", "-id"], name="document_updated"),
             models.Index(fields=["state", "-updated_at"], name="document_state_updated"),
             models.Index(fields=["owner", "-updated_at"], name="document_owner_updated"),
             models.Index(fields=["space_group", "-updated_at"], name="document_group_updated"),

@@ -28,27 +28,47 @@ from enlets.network.models import Country, InterestGroup
 def document_list(request: HttpRequest) -> HttpResponse:
     filters = DocumentFilterForm(request.GET or None)
     queryset = Document.objects.visible_to(request.user).select_related(
-        "owner", "owner_organisation", "space_country", "space_group")
+        "owner", "owner_organisation", "space_country", "space_group"
+    )
     if filters.is_bound:
         queryset = filters.filter(queryset, request.user)
     # TLP sorts by strictness, not alphabetically.
-    queryset = queryset.annotate(tlp_rank=Case(*[When(tlp=value, then=Value(rank)) for rank, value in
-                                                 enumerate(TLP.values)], default=Value(0)))
+    queryset = queryset.annotate(
+        tlp_rank=Case(*[When(tlp=value, then=Value(rank)) for rank, value in enumerate(TLP.values)], default=Value(0))
+    )
     queryset, sort = sort_queryset(request, queryset, SORTS, "-updated")
     page = paginate(request, queryset)
     # The group and country filters come from links (a group page, a country page): name them.
-    group = InterestGroup.objects.filter(slug=request.GET.get("group", "")).first() if request.GET.get("group") \
+    group = (
+        InterestGroup.objects.filter(slug=request.GET.get("group", "")).first() if request.GET.get("group") else None
+    )
+    country = (
+        Country.objects.filter(pk=request.GET.get("country", "").upper()).first()
+        if request.GET.get("country")
         else None
-    country = Country.objects.filter(pk=request.GET.get("country", "").upper()).first() \
-        if request.GET.get("country") else None
+    )
     create_query = f"?space=group&group={group.slug}" if group is not None else ""
-    return render(request, "documents/list.html", {
-        **page.context(), "filters": filters, "sort": sort, "filter_group": group, "filter_country": country,
-        "can_create": actions.can_create(request.user), "create_query": create_query,
-        "sorts": [("-updated", "Recently updated"), ("-created", "Newest"), ("title", "Title A to Z"),
-                  ("-title", "Title Z to A"), ("tlp", "Marking, least restricted first"),
-                  ("-tlp", "Marking, most restricted first")],
-    })
+    return render(
+        request,
+        "documents/list.html",
+        {
+            **page.context(),
+            "filters": filters,
+            "sort": sort,
+            "filter_group": group,
+            "filter_country": country,
+            "can_create": actions.can_create(request.user),
+            "create_query": create_query,
+            "sorts": [
+                ("-updated", "Recently updated"),
+                ("-created", "Newest"),
+                ("title", "Title A to Z"),
+                ("-title", "Title Z to A"),
+                ("tlp", "Marking, least restricted first"),
+                ("-tlp", "Marking, most restricted first"),
+            ],
+        },
+    )
 
 
 def _save_attachments(request: HttpRequest, document: Document, files: list[Any]) -> list[Attachment]:
@@ -95,12 +115,16 @@ def document_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only active people with an organisation create documents.")
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES, user=request.user)
-        if form.is_valid() and _check_files(form):
+        valid = form.is_valid()
+        # Check the files even when other fields failed, so every error shows at once.
+        files_ok = _check_files(form)
+        if valid and files_ok:
             data = form.action_data()
             try:
                 with transaction.atomic():
                     document = actions.do_create_document(
-                        request.user, co_authors=form.cleaned_data["co_authors"], **data)
+                        request.user, co_authors=form.cleaned_data["co_authors"], **data
+                    )
                     _save_attachments(request, document, form.cleaned_data["files"])
             except ActionError as error:
                 add_action_errors(form, error, DocumentForm.ERROR_FIELDS)
@@ -128,7 +152,10 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document = _editable_or_403(request, pk)
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES, user=request.user, document=document)
-        if form.is_valid() and _check_files(form):
+        valid = form.is_valid()
+        # Check the files even when other fields failed, so every error shows at once.
+        files_ok = _check_files(form)
+        if valid and files_ok:
             data = form.action_data()
             # Only the owner changes the co-authors (the field is disabled for the others).
             co_authors = None if form.fields["co_authors"].disabled else form.cleaned_data["co_authors"]
@@ -143,23 +170,29 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(document)
     else:
         form = DocumentForm(user=request.user, document=document)
-    return render(request, "documents/form.html", {"form": form, "document": document,
-                                                   "attachments": document.attachments.all()})
+    return render(
+        request, "documents/form.html", {"form": form, "document": document, "attachments": document.attachments.all()}
+    )
 
 
 @login_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_visible_or_404(Document, request.user, pk)
     document = Document.objects.select_related(
-        "owner", "owner_organisation__country", "space_country", "space_group").get(pk=document.pk)
+        "owner", "owner_organisation__country", "space_country", "space_group"
+    ).get(pk=document.pk)
     editable = actions.can_edit(request.user, document)
-    return render(request, "documents/detail.html", {
-        "document": document,
-        "co_authors": document.co_authors.all(),
-        "attachments": document.attachments.all(),
-        "can_edit": editable,
-        "is_owner": document.owner_id == request.user.pk and request.user.is_active,
-    })
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "document": document,
+            "co_authors": document.co_authors.all(),
+            "attachments": document.attachments.all(),
+            "can_edit": editable,
+            "is_owner": document.owner_id == request.user.pk and request.user.is_active,
+        },
+    )
 
 
 @login_required
@@ -171,11 +204,15 @@ def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> FileRespo
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The file is missing.") from exc
-    record_read(request.user, document, "attachment_download",
-                changes={"attachment": {"id": attachment.pk, "name": attachment.original_name,
-                                        "sha256": attachment.sha256}})
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
+    record_read(
+        request.user,
+        document,
+        "attachment_download",
+        changes={"attachment": {"id": attachment.pk, "name": attachment.original_name, "sha256": attachment.sha256}},
+    )
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
     # A file is data, never a page of this site: no sniffing, no script, no caching by proxies.
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
@@ -209,8 +246,7 @@ def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied(error.message) from error
         messages.success(request, f"Deleted “{document.title}”.")
         return redirect("documents:list")
-    return render(request, "documents/delete.html", {"document": document,
-                                                     "attachments": document.attachments.all()})
+    return render(request, "documents/delete.html", {"document": document, "attachments": document.attachments.all()})
 
 
 @login_required

@@ -35,10 +35,11 @@ def people_visible_to(user: Any) -> QuerySet[User]:
     if not _signed_in(user):
         return User.objects.none()
     if user.is_community_member:
-        q = Q(is_active=True)
         if user.role in (Role.SECRETARIAT, Role.ADMINISTRATOR):
-            q = Q()
-        elif user.role == Role.NCP and user.organisation_id:
+            # Everyone, deactivated people too. (Not `Q() | Q(pk=...)`: an empty Q drops out of an OR.)
+            return User.objects.all()
+        q = Q(is_active=True)
+        if user.role == Role.NCP and user.organisation_id:
             # An NCP manages the people of their own country, deactivated ones too.
             q |= Q(organisation__country_id=user.country_id)
         return User.objects.filter(q | Q(pk=user.pk))

@@ -50,6 +50,15 @@ def can_manage_people_of(actor: User, country_code: str | None) -> bool:
     return actor.role == Role.NCP and actor.is_vetted and country_code is not None and actor.country_id == country_code
 
 
+def can_send_invitations(actor: User) -> bool:
+    """Whether `actor` may invite anyone at all (the invitations page and its menu entry)."""
+    if not actor.is_authenticated or not actor.is_active:
+        return False
+    if actor.role in (Role.SECRETARIAT, Role.ADMINISTRATOR):
+        return True
+    return actor.role == Role.NCP and actor.is_vetted and actor.country_id is not None
+
+
 def can_invite(actor: User, organisation: Organisation, role: str) -> bool:
     if not can_manage_people_of(actor, organisation.country_id):
         return False
@@ -57,6 +66,7 @@ def can_invite(actor: User, organisation: Organisation, role: str) -> bool:
 
 
 # --- Countries and organisations ---------------------------------------------------------------
+
 
 def _require_network_admin(actor: User) -> None:
     _require_active(actor)
@@ -81,8 +91,12 @@ def do_create_country(actor: User, *, code: str, name: str, is_member_state: boo
     if errors:
         raise InvalidInput("The country could not be added.", field_errors=errors)
     country = Country.objects.create(code=code, name=name, is_member_state=is_member_state)
-    audit.record("country.create", actor=actor, obj=country,
-                 changes={"code": [None, code], "name": [None, name], "is_member_state": [None, is_member_state]})
+    audit.record(
+        "country.create",
+        actor=actor,
+        obj=country,
+        changes={"code": [None, code], "name": [None, name], "is_member_state": [None, is_member_state]},
+    )
     return country
 
 
@@ -105,17 +119,27 @@ def do_save_organisation(actor: User, organisation: Organisation | None = None, 
     except ValidationError as exc:
         raise InvalidInput("The organisation could not be saved.", field_errors=exc.message_dict) from exc
     organisation.save()
-    audit.record("organisation.create" if creating else "organisation.update", actor=actor, obj=organisation,
-                 changes=audit.diff(before, audit.snapshot(organisation, ORGANISATION_FIELDS)))
+    audit.record(
+        "organisation.create" if creating else "organisation.update",
+        actor=actor,
+        obj=organisation,
+        changes=audit.diff(before, audit.snapshot(organisation, ORGANISATION_FIELDS)),
+    )
     return organisation
 
 
 # --- Invitations and the membership lifecycle ----------------------------------------------------
 
+
 @transaction.atomic
 def do_invite(
-    actor: User, *, email: str, organisation: Organisation, role: str = Role.MEMBER,
-    first_name: str = "", last_name: str = "",
+    actor: User,
+    *,
+    email: str,
+    organisation: Organisation,
+    role: str = Role.MEMBER,
+    first_name: str = "",
+    last_name: str = "",
 ) -> tuple[Invitation, str]:
     """Invite a person; returns the invitation and its secret token (sent by e-mail, never stored)."""
     _require_active(actor)
@@ -124,27 +148,45 @@ def do_invite(
         raise InvalidInput("Unknown role.", field_errors={"role": [f"Choose one of: {', '.join(Role.values)}."]})
     if not can_invite(actor, organisation, role):
         if actor.role == Role.NCP and organisation.country_id == actor.country_id:
-            raise NotAllowed("A national contact point invites members and external partners; "
-                             "ask the Secretariat for other roles.")
-        raise NotAllowed("You may invite people of your own country only." if actor.role == Role.NCP
-                         else "Only national contact points and the Secretariat invite people.")
+            raise NotAllowed(
+                "A national contact point invites members and external partners; ask the Secretariat for other roles."
+            )
+        raise NotAllowed(
+            "You may invite people of your own country only."
+            if actor.role == Role.NCP
+            else "Only national contact points and the Secretariat invite people."
+        )
     if not email or "@" not in email:
         raise InvalidInput("Give a valid e-mail address.", field_errors={"email": ["Give a valid e-mail address."]})
     if User.objects.filter(email__iexact=email).exists():
-        raise InvalidInput("This person already has an account.",
-                           field_errors={"email": ["Someone with this e-mail address already has an account."]})
-    if Invitation.objects.filter(email__iexact=email, accepted_at=None, revoked_at=None,
-                                 expires_at__gt=timezone.now()).exists():
-        raise InvalidInput("This person already has a pending invitation.",
-                           field_errors={"email": ["A pending invitation to this address exists; revoke it first."]})
+        raise InvalidInput(
+            "This person already has an account.",
+            field_errors={"email": ["Someone with this e-mail address already has an account."]},
+        )
+    if Invitation.objects.filter(
+        email__iexact=email, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).exists():
+        raise InvalidInput(
+            "This person already has a pending invitation.",
+            field_errors={"email": ["A pending invitation to this address exists; revoke it first."]},
+        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        email=email, first_name=first_name.strip(), last_name=last_name.strip(), organisation=organisation,
-        role=role, invited_by=actor, token_hash=hash_secret(token),
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        organisation=organisation,
+        role=role,
+        invited_by=actor,
+        token_hash=hash_secret(token),
         expires_at=timezone.now() + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
-    audit.record("invitation.create", actor=actor, obj=invitation,
-                 changes={"email": [None, email], "organisation": [None, organisation.pk], "role": [None, role]})
+    audit.record(
+        "invitation.create",
+        actor=actor,
+        obj=invitation,
+        changes={"email": [None, email], "organisation": [None, organisation.pk], "role": [None, role]},
+    )
     return invitation, token
 
 
@@ -166,13 +208,16 @@ def find_invitation(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def do_accept_invitation(token: str, *, username: str, password: str, first_name: str = "",
-                         last_name: str = "") -> User:
+def do_accept_invitation(
+    token: str, *, username: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
     """The invitee chooses a user name and password; the account waits for vetting by their NCP."""
     invitation = find_invitation(token)
     if invitation is None or not invitation.is_usable:
-        raise InvalidInput("This invitation link is not valid any more. Ask whoever invited you for a new one.",
-                           code="invitation_unusable")
+        raise InvalidInput(
+            "This invitation link is not valid any more. Ask whoever invited you for a new one.",
+            code="invitation_unusable",
+        )
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     username = (username or "").strip()
     errors: dict[str, list[str]] = {}
@@ -181,8 +226,11 @@ def do_accept_invitation(token: str, *, username: str, password: str, first_name
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["This user name is taken; choose another."]
     user = User(
-        username=username, email=invitation.email, first_name=first_name.strip() or invitation.first_name,
-        last_name=last_name.strip() or invitation.last_name, organisation=invitation.organisation,
+        username=username,
+        email=invitation.email,
+        first_name=first_name.strip() or invitation.first_name,
+        last_name=last_name.strip() or invitation.last_name,
+        organisation=invitation.organisation,
         role=invitation.role,
     )
     try:
@@ -196,13 +244,15 @@ def do_accept_invitation(token: str, *, username: str, password: str, first_name
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise InvalidInput("The account could not be created.",
-                           field_errors={"username": ["This user name is taken; choose another."]}) from exc
+        raise InvalidInput(
+            "The account could not be created.", field_errors={"username": ["This user name is taken; choose another."]}
+        ) from exc
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
-    audit.record("invitation.accept", actor=user, obj=invitation,
-                 changes={"user": [None, user.pk], "role": [None, user.role]})
+    audit.record(
+        "invitation.accept", actor=user, obj=invitation, changes={"user": [None, user.pk], "role": [None, user.role]}
+    )
     return user
 
 
@@ -237,8 +287,12 @@ def do_deactivate(actor: User, person: User, *, reason: str = "") -> User:
     person.deactivated_at = timezone.now()
     person.save(update_fields=["is_active", "deactivated_at"])
     revoked = ApiToken.objects.filter(user=person, revoked_at=None).update(revoked_at=timezone.now())
-    audit.record("user.deactivate", actor=actor, obj=person,
-                 changes={"is_active": [True, False], "reason": [None, reason[:500]], "tokens_revoked": [0, revoked]})
+    audit.record(
+        "user.deactivate",
+        actor=actor,
+        obj=person,
+        changes={"is_active": [True, False], "reason": [None, reason[:500]], "tokens_revoked": [0, revoked]},
+    )
     return person
 
 
@@ -269,11 +323,14 @@ def do_transfer_ownership(actor: User, from_person: User, to_person: User) -> di
     if not can_manage_people_of(actor, from_person.country_id):
         raise NotAllowed("Only the national contact point of this person's country or the Secretariat does this.")
     if from_person.pk == to_person.pk:
-        raise InvalidInput("Choose another person to receive the content.",
-                           field_errors={"to_person": ["Choose someone else."]})
+        raise InvalidInput(
+            "Choose another person to receive the content.", field_errors={"to_person": ["Choose someone else."]}
+        )
     if not to_person.is_active or to_person.organisation_id is None:
-        raise InvalidInput("The new owner must be an active person with an organisation.",
-                           field_errors={"to_person": ["Choose an active person with an organisation."]})
+        raise InvalidInput(
+            "The new owner must be an active person with an organisation.",
+            field_errors={"to_person": ["Choose an active person with an organisation."]},
+        )
     moved: dict[str, int] = {}
     for model in shared_item_models():
         count = model.objects.filter(owner=from_person).update(
@@ -281,8 +338,12 @@ def do_transfer_ownership(actor: User, from_person: User, to_person: User) -> di
         )
         if count:
             moved[model._meta.label_lower] = count
-    audit.record("user.transfer_ownership", actor=actor, obj=from_person,
-                 changes={"owner": [from_person.pk, to_person.pk], "items": [None, moved]})
+    audit.record(
+        "user.transfer_ownership",
+        actor=actor,
+        obj=from_person,
+        changes={"owner": [from_person.pk, to_person.pk], "items": [None, moved]},
+    )
     return moved
 
 
@@ -301,8 +362,12 @@ def do_update_profile(actor: User, person: User, **data: Any) -> User:
     except ValidationError as exc:
         raise InvalidInput("The profile could not be saved.", field_errors=exc.message_dict) from exc
     person.save(update_fields=list(PROFILE_FIELDS))
-    audit.record("user.update_profile", actor=actor, obj=person,
-                 changes=audit.diff(before, audit.snapshot(person, PROFILE_FIELDS)))
+    audit.record(
+        "user.update_profile",
+        actor=actor,
+        obj=person,
+        changes=audit.diff(before, audit.snapshot(person, PROFILE_FIELDS)),
+    )
     return person
 
 
@@ -319,16 +384,23 @@ def do_change_role(actor: User, person: User, *, role: str, organisation: Organi
         person.organisation = organisation
     person.save(update_fields=["role", "organisation"])
     person._access_labels = None
-    audit.record("user.change_role", actor=actor, obj=person,
-                 changes=audit.diff(before, audit.snapshot(person, ("role", "organisation"))))
+    audit.record(
+        "user.change_role",
+        actor=actor,
+        obj=person,
+        changes=audit.diff(before, audit.snapshot(person, ("role", "organisation"))),
+    )
     return person
 
 
 # --- Interest groups ---------------------------------------------------------------------------------
 
+
 def can_manage_groups(actor: User) -> bool:
-    return actor.is_authenticated and actor.is_active and (
-        actor.role in (Role.SECRETARIAT, Role.ADMINISTRATOR) or actor.is_core_group
+    return (
+        actor.is_authenticated
+        and actor.is_active
+        and (actor.role in (Role.SECRETARIAT, Role.ADMINISTRATOR) or actor.is_core_group)
     )
 
 
@@ -337,21 +409,33 @@ def can_decide_membership(actor: User, group: InterestGroup) -> bool:
 
 
 @transaction.atomic
-def do_create_group(actor: User, *, name: str, slug: str, description: str = "",
-                    parent: InterestGroup | None = None, is_open: bool = True,
-                    chair: User | None = None) -> InterestGroup:
+def do_create_group(
+    actor: User,
+    *,
+    name: str,
+    slug: str,
+    description: str = "",
+    parent: InterestGroup | None = None,
+    is_open: bool = True,
+    chair: User | None = None,
+) -> InterestGroup:
     _require_active(actor)
     if not (can_manage_groups(actor) or (parent is not None and parent.is_chaired_by(actor))):
         raise NotAllowed("The Core Group and the Secretariat create interest groups; a chair creates subgroups.")
-    group = InterestGroup(name=(name or "").strip(), slug=(slug or "").strip(), description=description,
-                          parent=parent, is_open=is_open)
+    group = InterestGroup(
+        name=(name or "").strip(), slug=(slug or "").strip(), description=description, parent=parent, is_open=is_open
+    )
     try:
         group.full_clean()
     except ValidationError as exc:
         raise InvalidInput("The group could not be created.", field_errors=exc.message_dict) from exc
     group.save()
-    audit.record("group.create", actor=actor, obj=group,
-                 changes={"name": [None, group.name], "parent": [None, parent.pk if parent else None]})
+    audit.record(
+        "group.create",
+        actor=actor,
+        obj=group,
+        changes={"name": [None, group.name], "parent": [None, parent.pk if parent else None]},
+    )
     if chair is not None:
         _approve(actor, group, chair, GroupMembership.Role.CHAIR)
     return group
@@ -365,8 +449,13 @@ def _approve(actor: User, group: InterestGroup, person: User, role: str) -> Grou
     membership.decided_at = timezone.now()
     membership.decided_by = actor
     membership.save()
-    audit.record("group.membership_approve", actor=actor, obj=membership, object_repr=str(membership),
-                 changes=audit.diff(before, audit.snapshot(membership, ("role", "status"))))
+    audit.record(
+        "group.membership_approve",
+        actor=actor,
+        obj=membership,
+        object_repr=str(membership),
+        changes=audit.diff(before, audit.snapshot(membership, ("role", "status"))),
+    )
     return membership
 
 
@@ -405,8 +494,13 @@ def do_decide_membership(actor: User, membership: GroupMembership, *, approve: b
     membership.decided_at = timezone.now()
     membership.decided_by = actor
     membership.save()
-    audit.record("group.membership_decline", actor=actor, obj=membership, object_repr=str(membership),
-                 changes={"status": ["requested", "declined"]})
+    audit.record(
+        "group.membership_decline",
+        actor=actor,
+        obj=membership,
+        object_repr=str(membership),
+        changes={"status": ["requested", "declined"]},
+    )
     return membership
 
 
@@ -426,16 +520,23 @@ def do_leave_group(actor: User, membership: GroupMembership) -> None:
     _require_active(actor)
     if membership.user_id != actor.pk and not can_decide_membership(actor, membership.group):
         raise NotAllowed("You may not remove this member.")
-    audit.record("group.membership_remove", actor=actor, obj=membership, object_repr=str(membership),
-                 changes={"status": [membership.status, None]})
+    audit.record(
+        "group.membership_remove",
+        actor=actor,
+        obj=membership,
+        object_repr=str(membership),
+        changes={"status": [membership.status, None]},
+    )
     membership.delete()
 
 
 # --- Personal API tokens ------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def do_create_token(actor: User, *, name: str, scope: str = ApiToken.Scope.READ,
-                    expires_days: int | None = None) -> tuple[ApiToken, str]:
+def do_create_token(
+    actor: User, *, name: str, scope: str = ApiToken.Scope.READ, expires_days: int | None = None
+) -> tuple[ApiToken, str]:
     """Returns the token and its secret; only the secret's hash is kept."""
     _require_active(actor)
     name = (name or "").strip()
@@ -451,7 +552,11 @@ def do_create_token(actor: User, *, name: str, scope: str = ApiToken.Scope.READ,
     days = expires_days if expires_days is not None else settings.API_TOKEN_DEFAULT_DAYS
     secret = ApiToken.generate_secret()
     token = ApiToken.objects.create(
-        user=actor, name=name[:80], scope=scope, key_prefix=secret[:10], key_hash=hash_secret(secret),
+        user=actor,
+        name=name[:80],
+        scope=scope,
+        key_prefix=secret[:10],
+        key_hash=hash_secret(secret),
         expires_at=timezone.now() + dt.timedelta(days=days),
     )
     audit.record("token.create", actor=actor, obj=token, changes={"scope": [None, scope], "expires_days": [None, days]})
@@ -487,3 +592,45 @@ def authenticate_token(secret: str) -> ApiToken | None:
             audit.record("token.use", actor=token.user, obj=token)
         token.last_used_at = now
     return token
+
+
+@transaction.atomic
+def do_bootstrap_administrator(
+    *, username: str, email: str, password: str, organisation: Organisation | None = None
+) -> User:
+    """Create an administrator from the command line (the first account of a new deployment).
+
+    There is no actor: the audit event names the operator's command instead.
+    """
+    username = (username or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = ["Give a user name."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [f"The user name {username!r} is taken."]
+    if not email or "@" not in email:
+        errors["email"] = ["Give a valid e-mail address."]
+    elif User.objects.filter(email__iexact=email).exists():
+        errors["email"] = [f"Someone with the e-mail address {email} already has an account."]
+    user = User(
+        username=username,
+        email=(email or "").strip().lower(),
+        role=Role.ADMINISTRATOR,
+        organisation=organisation,
+        vetted_at=timezone.now(),
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput("The administrator could not be created.", field_errors=errors)
+    user.set_password(password)
+    user.save()
+    audit.record(
+        "user.bootstrap_administrator",
+        obj=user,
+        object_repr=username,
+        changes={"role": [None, Role.ADMINISTRATOR], "via": [None, "manage.py create_admin"]},
+    )
+    return user

@@ -5,7 +5,6 @@ Thin views: the directory rule lives in enlets/network/access.py, the writes in
 enlets/network/actions.py; this module only parses, filters, orders and serialises.
 """
 
-
 import datetime as dt
 from typing import Any, Literal
 
@@ -137,8 +136,9 @@ class PeopleFilters(Schema):
     country: str | None = Field(None, description="ISO code of the person's organisation's country.")
     organisation: int | None = Field(None, description="Organisation id.")
     role: Literal[tuple(Role.values)] | None = None  # type: ignore[valid-type]
-    ordering: str | None = Field(None, description="username, first_name, last_name, organisation, role. "
-                                                    "Default: last_name.")
+    ordering: str | None = Field(
+        None, description="username, first_name, last_name, organisation, role. Default: last_name."
+    )
 
 
 class GroupOut(Schema):
@@ -252,15 +252,24 @@ me_router = Router(tags=["me"])
 def me(request: HttpRequest) -> dict[str, Any]:
     user: User = current_user(request)
     org = user.organisation
-    slugs = list(InterestGroup.objects.filter(pk__in=user.approved_group_ids()).order_by("slug")
-                 .values_list("slug", flat=True))
+    slugs = list(
+        InterestGroup.objects.filter(pk__in=user.approved_group_ids()).order_by("slug").values_list("slug", flat=True)
+    )
     return {
-        "username": user.username, "first_name": user.first_name, "last_name": user.last_name,
-        "display_name": user.display_name, "email": user.email, "role": user.role,
-        "organisation": org.pk if org else None, "organisation_name": org.name if org else None,
-        "country": org.country_id if org else None, "vetted": user.is_vetted,
-        "community_member": user.is_community_member, "can_audit": user.can_audit,
-        "groups": slugs, "has_second_factor": user.has_second_factor(),
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "display_name": user.display_name,
+        "email": user.email,
+        "role": user.role,
+        "organisation": org.pk if org else None,
+        "organisation_name": org.name if org else None,
+        "country": org.country_id if org else None,
+        "vetted": user.is_vetted,
+        "community_member": user.is_community_member,
+        "can_audit": user.can_audit,
+        "groups": slugs,
+        "has_second_factor": user.has_second_factor(),
     }
 
 
@@ -283,8 +292,9 @@ def list_countries(request: HttpRequest, filters: Query[CountryFilters]) -> Quer
 
 @countries_router.post("", response=responses(CountryOut, 201), summary="Add a country (Secretariat, administrators)")
 def create_country(request: HttpRequest, payload: CountryIn) -> Status:
-    country = actions.do_create_country(current_user(request), code=payload.code, name=payload.name,
-                                        is_member_state=payload.is_member_state)
+    country = actions.do_create_country(
+        current_user(request), code=payload.code, name=payload.name, is_member_state=payload.is_member_state
+    )
     return Status(201, country)
 
 
@@ -303,8 +313,9 @@ def list_organisations(request: HttpRequest, filters: Query[OrganisationFilters]
         qs = qs.filter(country_id=filters.country.upper())
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
-    return apply_ordering(qs, filters.ordering, {"name": "name", "country": "country_id", "created": "created_at"},
-                          "name")
+    return apply_ordering(
+        qs, filters.ordering, {"name": "name", "country": "country_id", "created": "created_at"}, "name"
+    )
 
 
 @organisations_router.get("/{int:organisation_id}", response=responses(OrganisationOut), summary="One organisation")
@@ -316,8 +327,13 @@ def get_organisation(request: HttpRequest, organisation_id: int) -> Organisation
 
 people_router = Router(tags=["people"])
 
-PEOPLE_ORDERING = {"username": "username", "first_name": "first_name", "last_name": "last_name",
-                   "organisation": "organisation__name", "role": "role"}
+PEOPLE_ORDERING = {
+    "username": "username",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "organisation": "organisation__name",
+    "role": "role",
+}
 
 
 @people_router.get("", response=responses(list[PersonOut]), summary="The directory")
@@ -327,8 +343,13 @@ def list_people(request: HttpRequest, filters: Query[PeopleFilters]) -> QuerySet
     if filters.q:
         words = filters.q.split()
         for word in words[:5]:
-            qs = qs.filter(Q(username__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
-                           | Q(job_title__icontains=word) | Q(expertise__icontains=word))
+            qs = qs.filter(
+                Q(username__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(job_title__icontains=word)
+                | Q(expertise__icontains=word)
+            )
     if filters.country:
         qs = qs.filter(organisation__country_id=filters.country.upper())
     if filters.organisation:
@@ -371,8 +392,11 @@ def get_group(request: HttpRequest, slug: str) -> InterestGroup:
     return _visible_group(request, slug)
 
 
-@groups_router.get("/{slug}/memberships", response=responses(list[MembershipOut]),
-                   summary="Members and (for whoever decides them) join requests")
+@groups_router.get(
+    "/{slug}/memberships",
+    response=responses(list[MembershipOut]),
+    summary="Members and (for whoever decides them) join requests",
+)
 @paginate(Page)
 def list_memberships(request: HttpRequest, slug: str, filters: Query[MembershipFilters]) -> QuerySet[GroupMembership]:
     user = current_user(request)
@@ -381,8 +405,9 @@ def list_memberships(request: HttpRequest, slug: str, filters: Query[MembershipF
     qs = qs.select_related("group", "user")
     if filters.status:
         qs = qs.filter(status=filters.status)
-    return apply_ordering(qs, filters.ordering, {"created": "created_at", "user": "user__username", "role": "role"},
-                          "created")
+    return apply_ordering(
+        qs, filters.ordering, {"created": "created_at", "user": "user__username", "role": "role"}, "created"
+    )
 
 
 @groups_router.post("/{slug}/join", response=responses(MembershipOut, 201), summary="Ask to join")
@@ -391,8 +416,11 @@ def join_group(request: HttpRequest, slug: str, payload: JoinIn) -> Status:
     return Status(201, actions.do_request_join(current_user(request), group, message=payload.message))
 
 
-@groups_router.post("/{slug}/requests/{int:membership_id}", response=responses(MembershipOut),
-                    summary="Approve or decline a join request (chairs)")
+@groups_router.post(
+    "/{slug}/requests/{int:membership_id}",
+    response=responses(MembershipOut),
+    summary="Approve or decline a join request (chairs)",
+)
 def decide_request(request: HttpRequest, slug: str, membership_id: int, payload: DecisionIn) -> GroupMembership:
     group = _visible_group(request, slug)
     membership = get_object_or_404(group.memberships.select_related("group", "user"), pk=membership_id)
@@ -415,14 +443,16 @@ def list_tokens(request: HttpRequest, filters: Query[TokenFilters]) -> QuerySet[
         qs = qs.filter(revoked_at=None, expires_at__lte=now)
     elif filters.status == "active":
         qs = qs.filter(Q(expires_at=None) | Q(expires_at__gt=now), revoked_at=None)
-    return apply_ordering(qs, filters.ordering, {"created": "created_at", "name": "name", "expires": "expires_at"},
-                          "-created")
+    return apply_ordering(
+        qs, filters.ordering, {"created": "created_at", "name": "name", "expires": "expires_at"}, "-created"
+    )
 
 
 @tokens_router.post("", response=responses(TokenCreatedOut, 201), summary="Create a token (the secret is shown once)")
 def create_token(request: HttpRequest, payload: TokenIn) -> Status:
-    token, secret = actions.do_create_token(current_user(request), name=payload.name, scope=payload.scope,
-                                            expires_days=payload.expires_days)
+    token, secret = actions.do_create_token(
+        current_user(request), name=payload.name, scope=payload.scope, expires_days=payload.expires_days
+    )
     data = TokenOut.from_orm(token).model_dump()
     data["secret"] = secret
     return Status(201, data)

@@ -180,9 +180,12 @@ class InterestGroup(models.Model):
         )
 
     def is_chaired_by(self, user: User) -> bool:
-        return user.is_authenticated and self.memberships.filter(
-            user=user, role=GroupMembership.Role.CHAIR, status=GroupMembership.Status.APPROVED
-        ).exists()
+        return (
+            user.is_authenticated
+            and self.memberships.filter(
+                user=user, role=GroupMembership.Role.CHAIR, status=GroupMembership.Status.APPROVED
+            ).exists()
+        )
 
 
 class GroupMembership(models.Model):

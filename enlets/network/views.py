@@ -16,7 +16,8 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -83,8 +84,14 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 # --- People ---------------------------------------------------------------------------------------------
 
-PEOPLE_SORTS = {"name": "last_name", "first_name": "first_name", "organisation": "organisation__name",
-                "country": "organisation__country__name", "role": "role", "joined": "date_joined"}
+PEOPLE_SORTS = {
+    "name": "last_name",
+    "first_name": "first_name",
+    "organisation": "organisation__name",
+    "country": "organisation__country__name",
+    "role": "role",
+    "joined": "date_joined",
+}
 
 
 @login_required
@@ -98,17 +105,31 @@ def people(request: HttpRequest) -> HttpResponse:
     queryset, sort = sort_queryset(request, queryset, PEOPLE_SORTS, "name")
     page = paginate(request, queryset)
     filtered = any(request.GET.get(k) for k in ("q", "country", "organisation", "role"))
-    return render(request, "network/people.html", {
-        **page.context(), "filters": filters, "sort": sort, "filtered": filtered,
-        "sorts": [("name", "Last name"), ("first_name", "First name"), ("organisation", "Organisation"),
-                  ("country", "Country"), ("role", "Role"), ("-joined", "Newest first")],
-        "can_invite": _may_invite(user),
-    })
+    return render(
+        request,
+        "network/people.html",
+        {
+            **page.context(),
+            "filters": filters,
+            "sort": sort,
+            "filtered": filtered,
+            "sorts": [
+                ("name", "Last name"),
+                ("first_name", "First name"),
+                ("organisation", "Organisation"),
+                ("country", "Country"),
+                ("role", "Role"),
+                ("-joined", "Newest first"),
+            ],
+            "can_invite": actions.can_send_invitations(user),
+        },
+    )
 
 
 def _visible_person(request: HttpRequest, username: str) -> User:
-    return get_object_or_404(people_visible_to(request.user).select_related("organisation__country", "vetted_by"),
-                             username=username)
+    return get_object_or_404(
+        people_visible_to(request.user).select_related("organisation__country", "vetted_by"), username=username
+    )
 
 
 @login_required
@@ -116,23 +137,30 @@ def person(request: HttpRequest, username: str) -> HttpResponse:
     user = request.user
     person = _visible_person(request, username)
     manages = actions.can_manage_people_of(user, person.country_id) and person.pk != user.pk
-    groups = groups_visible_to(user).filter(
-        memberships__user=person, memberships__status=GroupMembership.Status.APPROVED
-    ).select_related("parent").annotate(
-        is_chair=Count("memberships", filter=Q(memberships__user=person, memberships__role="chair"))
-    ).order_by("name")
-    return render(request, "network/person.html", {
-        "person": person,
-        "show_contact": may_see_contact_details(user, person),
-        "groups": groups,
-        "is_self": person.pk == user.pk,
-        "can_edit": person.pk == user.pk or actions.can_manage_people_of(user, person.country_id),
-        "can_vet": manages and person.is_active and not person.is_vetted,
-        "can_deactivate": manages and person.is_active,
-        "can_reactivate": manages and not person.is_active,
-        "can_transfer": manages,
-        "can_change_role": _is_network_admin(user) and person.pk != user.pk,
-    })
+    roles = dict(
+        GroupMembership.objects.filter(user=person, status=GroupMembership.Status.APPROVED).values_list(
+            "group_id", "role"
+        )
+    )
+    groups = list(groups_visible_to(user).filter(pk__in=list(roles)).select_related("parent").order_by("name"))
+    for g in groups:
+        g.is_chair = roles[g.pk] == GroupMembership.Role.CHAIR
+    return render(
+        request,
+        "network/person.html",
+        {
+            "person": person,
+            "show_contact": may_see_contact_details(user, person),
+            "groups": groups,
+            "is_self": person.pk == user.pk,
+            "can_edit": person.pk == user.pk or actions.can_manage_people_of(user, person.country_id),
+            "can_vet": manages and person.is_active and not person.is_vetted,
+            "can_deactivate": manages and person.is_active,
+            "can_reactivate": manages and not person.is_active,
+            "can_transfer": manages,
+            "can_change_role": _is_network_admin(user) and person.pk != user.pk,
+        },
+    )
 
 
 def _managed_person(request: HttpRequest, username: str) -> User:
@@ -145,8 +173,9 @@ def _managed_person(request: HttpRequest, username: str) -> User:
     return person
 
 
-def _profile_form_page(request: HttpRequest, person: User, template_context: dict[str, Any],
-                       success_url: str) -> HttpResponse:
+def _profile_form_page(
+    request: HttpRequest, person: User, template_context: dict[str, Any], success_url: str
+) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
@@ -172,8 +201,9 @@ def person_edit(request: HttpRequest, username: str) -> HttpResponse:
         return redirect("network:settings_profile")
     if not actions.can_manage_people_of(request.user, person.country_id):
         raise PermissionDenied("You may edit only your own profile.")
-    return _profile_form_page(request, person, {"settings_page": False},
-                              reverse("network:person", args=[person.username]))
+    return _profile_form_page(
+        request, person, {"settings_page": False}, reverse("network:person", args=[person.username])
+    )
 
 
 @login_required
@@ -204,8 +234,11 @@ def person_deactivate(request: HttpRequest, username: str) -> HttpResponse:
         except InvalidInput as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"{person.display_name} is deactivated: signed out, tokens revoked. "
-                                      "Their content stays; you may hand it over.")
+            messages.success(
+                request,
+                f"{person.display_name} is deactivated: signed out, tokens revoked. "
+                "Their content stays; you may hand it over.",
+            )
         return redirect("network:person", person.username)
     owned = _owned_counts(person)
     return render(request, "network/person_deactivate.html", {"person": person, "form": form, "owned": owned})
@@ -251,11 +284,13 @@ def person_transfer(request: HttpRequest, username: str) -> HttpResponse:
             add_action_errors(form, error)
         else:
             total = sum(moved.values())
-            messages.success(request, f"{total} item{'s' if total != 1 else ''} handed over to "
-                                      f"{to_person.display_name}.")
+            messages.success(
+                request, f"{total} item{'s' if total != 1 else ''} handed over to {to_person.display_name}."
+            )
             return redirect("network:person", person.username)
-    return render(request, "network/person_transfer.html",
-                  {"person": person, "form": form, "owned": _owned_counts(person)})
+    return render(
+        request, "network/person_transfer.html", {"person": person, "form": form, "owned": _owned_counts(person)}
+    )
 
 
 @login_required
@@ -268,8 +303,9 @@ def person_role(request: HttpRequest, username: str) -> HttpResponse:
         form = RoleForm(request.POST)
         if form.is_valid():
             try:
-                actions.do_change_role(request.user, person, role=form.cleaned_data["role"],
-                                       organisation=form.cleaned_data["organisation"])
+                actions.do_change_role(
+                    request.user, person, role=form.cleaned_data["role"], organisation=form.cleaned_data["organisation"]
+                )
             except NotAllowed as error:
                 raise _refuse(error) from error
             except InvalidInput as error:
@@ -292,12 +328,18 @@ def vetting(request: HttpRequest) -> HttpResponse:
         queue = User.objects.filter(organisation__country_id=user.country_id)
     else:
         raise PermissionDenied("Only national contact points and the Secretariat vet new members.")
-    queue = queue.filter(is_active=True, vetted_at=None).exclude(pk=user.pk).select_related(
-        "organisation__country").order_by("date_joined", "pk")
+    queue = (
+        queue.filter(is_active=True, vetted_at=None)
+        .exclude(pk=user.pk)
+        .select_related("organisation__country")
+        .order_by("date_joined", "pk")
+    )
     page = paginate(request, queue, per_page=50)
     invited_by = {
-        inv.accepted_user_id: inv for inv in Invitation.objects.filter(
-            accepted_user__in=[p.pk for p in page.object_list]).select_related("invited_by")
+        inv.accepted_user_id: inv
+        for inv in Invitation.objects.filter(accepted_user__in=[p.pk for p in page.object_list]).select_related(
+            "invited_by"
+        )
     }
     rows = [(p, invited_by.get(p.pk)) for p in page.object_list]
     return render(request, "network/vetting.html", {**page.context(), "rows": rows})
@@ -311,17 +353,26 @@ ORGANISATION_SORTS = {"name": "name", "country": "country__name", "kind": "kind"
 @login_required
 def organisations(request: HttpRequest) -> HttpResponse:
     filters = OrganisationFilterForm(request.GET or None)
-    queryset = organisations_visible_to(request.user).select_related("country").annotate(
-        people_count=Count("people", filter=Q(people__is_active=True)))
+    queryset = (
+        organisations_visible_to(request.user)
+        .select_related("country")
+        .annotate(people_count=Count("people", filter=Q(people__is_active=True)))
+    )
     if filters.is_bound:
         queryset = filters.filter(queryset)
     queryset, sort = sort_queryset(request, queryset, ORGANISATION_SORTS, "name")
     page = paginate(request, queryset)
-    return render(request, "network/organisations.html", {
-        **page.context(), "filters": filters, "sort": sort,
-        "filtered": any(request.GET.get(k) for k in ("q", "country", "kind")),
-        "can_create": _is_network_admin(request.user),
-    })
+    return render(
+        request,
+        "network/organisations.html",
+        {
+            **page.context(),
+            "filters": filters,
+            "sort": sort,
+            "filtered": any(request.GET.get(k) for k in ("q", "country", "kind")),
+            "can_create": _is_network_admin(request.user),
+        },
+    )
 
 
 @login_required
@@ -329,9 +380,15 @@ def organisation(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_object_or_404(organisations_visible_to(request.user).select_related("country"), pk=pk)
     members = people_visible_to(request.user).filter(organisation=org).order_by("last_name", "first_name", "pk")
     page = paginate(request, members, per_page=50)
-    return render(request, "network/organisation.html", {
-        **page.context(), "organisation": org, "can_edit": _is_network_admin(request.user),
-    })
+    return render(
+        request,
+        "network/organisation.html",
+        {
+            **page.context(),
+            "organisation": org,
+            "can_edit": _is_network_admin(request.user),
+        },
+    )
 
 
 def _organisation_form_page(request: HttpRequest, org: Organisation | None) -> HttpResponse:
@@ -375,22 +432,41 @@ def countries(request: HttpRequest) -> HttpResponse:
     rows = Country.objects.annotate(
         organisation_count=Count("organisations", filter=Q(organisations__in=visible_orgs), distinct=True),
     ).order_by("-is_member_state", "name")
-    return render(request, "network/countries.html", {
-        "countries": rows, "can_create": _is_network_admin(request.user),
-    })
+    return render(
+        request,
+        "network/countries.html",
+        {
+            "countries": rows,
+            "can_create": _is_network_admin(request.user),
+        },
+    )
 
 
 @login_required
 def country(request: HttpRequest, code: str) -> HttpResponse:
     item = get_object_or_404(Country, pk=code.upper())
-    orgs = organisations_visible_to(request.user).filter(country=item).annotate(
-        people_count=Count("people", filter=Q(people__is_active=True))).order_by("name")
-    ncps = people_visible_to(request.user).filter(role=Role.NCP, organisation__country=item, is_active=True) \
-        .select_related("organisation").order_by("last_name", "first_name")
-    return render(request, "network/country.html", {
-        "country": item, "organisations": orgs, "ncps": ncps,
-        "can_create": _is_network_admin(request.user),
-    })
+    orgs = (
+        organisations_visible_to(request.user)
+        .filter(country=item)
+        .annotate(people_count=Count("people", filter=Q(people__is_active=True)))
+        .order_by("name")
+    )
+    ncps = (
+        people_visible_to(request.user)
+        .filter(role=Role.NCP, organisation__country=item, is_active=True)
+        .select_related("organisation")
+        .order_by("last_name", "first_name")
+    )
+    return render(
+        request,
+        "network/country.html",
+        {
+            "country": item,
+            "organisations": orgs,
+            "ncps": ncps,
+            "can_create": _is_network_admin(request.user),
+        },
+    )
 
 
 @login_required
@@ -419,11 +495,30 @@ def country_create(request: HttpRequest) -> HttpResponse:
 def groups(request: HttpRequest) -> HttpResponse:
     user = request.user
     visible = groups_visible_to(user)
-    approved = Q(memberships__status=GroupMembership.Status.APPROVED)
-    top = visible.filter(parent=None).annotate(member_count=Count("memberships", filter=approved)).prefetch_related(
-        Prefetch("subgroups", queryset=visible.annotate(member_count=Count("memberships", filter=approved))
-                 .order_by("name"), to_attr="visible_subgroups")
-    ).order_by("archived_at", "name")
+    # A subquery, not Count() over the join: for a person who sees only their own groups, the visibility
+    # filter already joins memberships, and a Count over that join would count only their own row.
+    member_count = Coalesce(
+        Subquery(
+            GroupMembership.objects.filter(group=OuterRef("pk"), status=GroupMembership.Status.APPROVED)
+            .order_by()
+            .values("group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
+    top = (
+        visible.filter(parent=None)
+        .annotate(member_count=member_count)
+        .prefetch_related(
+            Prefetch(
+                "subgroups",
+                queryset=visible.annotate(member_count=member_count).order_by("name"),
+                to_attr="visible_subgroups",
+            )
+        )
+        .order_by("archived_at", "name")
+    )
     # Subgroups whose parent this person may not see are listed on their own.
     orphans = visible.exclude(parent=None).exclude(parent__in=visible.values("pk")).select_related("parent")
     mine = dict(GroupMembership.objects.filter(user=user).values_list("group_id", "status"))
@@ -431,10 +526,15 @@ def groups(request: HttpRequest) -> HttpResponse:
     orphans = list(orphans)
     for g in [*top, *orphans, *(s for t in top for s in t.visible_subgroups)]:
         g.my_status = mine.get(g.pk, "")
-    return render(request, "network/groups.html", {
-        "groups": top, "orphans": orphans,
-        "can_create": actions.can_manage_groups(user),
-    })
+    return render(
+        request,
+        "network/groups.html",
+        {
+            "groups": top,
+            "orphans": orphans,
+            "can_create": actions.can_manage_groups(user),
+        },
+    )
 
 
 def _visible_group(request: HttpRequest, slug: str) -> InterestGroup:
@@ -446,35 +546,48 @@ def group(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     item = _visible_group(request, slug)
     may_decide = actions.can_decide_membership(user, item)
-    visible_memberships = memberships_visible_to(user, item, may_decide=may_decide).select_related(
-        "user__organisation").order_by("user__last_name", "user__first_name", "pk")
+    visible_memberships = (
+        memberships_visible_to(user, item, may_decide=may_decide)
+        .select_related("user__organisation")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
     approved = [m for m in visible_memberships if m.status == GroupMembership.Status.APPROVED]
     mine = GroupMembership.objects.filter(group=item, user=user).first()
-    can_join = (user.is_community_member and item.is_open and item.archived_at is None
-                and (mine is None or mine.status == GroupMembership.Status.DECLINED))
-    return render(request, "network/group.html", {
-        "group": item,
-        "chairs": [m for m in approved if m.role == GroupMembership.Role.CHAIR],
-        "members": [m for m in approved if m.role != GroupMembership.Role.CHAIR],
-        "requests": [m for m in visible_memberships if m.status == GroupMembership.Status.REQUESTED]
-        if may_decide else [],
-        "subgroups": groups_visible_to(user).filter(parent=item).order_by("name"),
-        "mine": mine,
-        "may_decide": may_decide,
-        "can_join": can_join,
-        "join_form": JoinForm() if can_join else None,
-        "add_form": AddMemberForm(group=item) if may_decide else None,
-        "can_create_subgroup": actions.can_manage_groups(user) or item.is_chaired_by(user),
-        "documents_url": f"{reverse('documents:list')}?group={item.slug}",
-    })
+    can_join = (
+        user.is_community_member
+        and item.is_open
+        and item.archived_at is None
+        and (mine is None or mine.status == GroupMembership.Status.DECLINED)
+    )
+    return render(
+        request,
+        "network/group.html",
+        {
+            "group": item,
+            "chairs": [m for m in approved if m.role == GroupMembership.Role.CHAIR],
+            "members": [m for m in approved if m.role != GroupMembership.Role.CHAIR],
+            "requests": [m for m in visible_memberships if m.status == GroupMembership.Status.REQUESTED]
+            if may_decide
+            else [],
+            "subgroups": groups_visible_to(user).filter(parent=item).order_by("name"),
+            "mine": mine,
+            "may_decide": may_decide,
+            "can_join": can_join,
+            "join_form": JoinForm() if can_join else None,
+            "add_form": AddMemberForm(group=item, actor=user) if may_decide else None,
+            "can_create_subgroup": actions.can_manage_groups(user) or item.is_chaired_by(user),
+            "documents_url": f"{reverse('documents:list')}?group={item.slug}",
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def group_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    chairs_some = GroupMembership.objects.filter(user=user, role=GroupMembership.Role.CHAIR,
-                                                 status=GroupMembership.Status.APPROVED).exists()
+    chairs_some = GroupMembership.objects.filter(
+        user=user, role=GroupMembership.Role.CHAIR, status=GroupMembership.Status.APPROVED
+    ).exists()
     if not (actions.can_manage_groups(user) or (user.is_active and chairs_some)):
         raise PermissionDenied("The Core Group and the Secretariat create interest groups; a chair creates subgroups.")
     if request.method == "POST":
@@ -483,8 +596,14 @@ def group_create(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 created = actions.do_create_group(
-                    user, name=data["name"], slug=data["slug"], description=data["description"],
-                    parent=data["parent"], is_open=data["is_open"], chair=data["chair"] or user)
+                    user,
+                    name=data["name"],
+                    slug=data["slug"],
+                    description=data["description"],
+                    parent=data["parent"],
+                    is_open=data["is_open"],
+                    chair=data["chair"] or user,
+                )
             except NotAllowed as error:
                 raise _refuse(error) from error
             except InvalidInput as error:
@@ -569,7 +688,7 @@ def group_add_member(request: HttpRequest, slug: str) -> HttpResponse:
     item = _visible_group(request, slug)
     if not actions.can_decide_membership(request.user, item):
         raise PermissionDenied("Only a chair of this group adds members.")
-    form = AddMemberForm(request.POST or None, group=item)
+    form = AddMemberForm(request.POST or None, group=item, actor=request.user)
     if request.method == "POST" and form.is_valid():
         person = form.cleaned_data["person"]
         try:
@@ -585,12 +704,6 @@ def group_add_member(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- Invitations --------------------------------------------------------------------------------------------
-
-
-def _may_invite(user: Any) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return user.role in NETWORK_ADMIN_ROLES or (user.role == Role.NCP and user.is_vetted and bool(user.country_id))
 
 
 def _invitations_of(user: User) -> QuerySet[Invitation]:
@@ -625,7 +738,7 @@ def _send_invitation(request: HttpRequest, invitation: Invitation, link: str) ->
 @require_http_methods(["GET", "POST"])
 def invitations(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not _may_invite(user):
+    if not actions.can_send_invitations(user):
         raise PermissionDenied("Only national contact points and the Secretariat invite people.")
     created: dict[str, Any] | None = None
     if request.method == "POST":
@@ -658,15 +771,22 @@ def invitations(request: HttpRequest) -> HttpResponse:
             "expired": queryset.filter(accepted_at=None, revoked_at=None, expires_at__lte=now),
         }[status]
     page = paginate(request, queryset.order_by("-created_at", "-pk"))
-    return render(request, "network/invitations.html", {
-        **page.context(), "form": form, "created": created, "status": status,
-    })
+    return render(
+        request,
+        "network/invitations.html",
+        {
+            **page.context(),
+            "form": form,
+            "created": created,
+            "status": status,
+        },
+    )
 
 
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    if not _may_invite(request.user):
+    if not actions.can_send_invitations(request.user):
         raise PermissionDenied("Only national contact points and the Secretariat manage invitations.")
     invitation = get_object_or_404(_invitations_of(request.user), pk=pk)
     try:
@@ -686,23 +806,40 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Public: the invitee chooses a user name and password, is signed in and sets up a second factor."""
     invitation = actions.find_invitation(token)
     if invitation is None or not invitation.is_usable:
-        return render(request, "network/invitation_invalid.html",
-                      {"reason": invitation.status if invitation else "unknown"}, status=410)
+        return render(
+            request,
+            "network/invitation_invalid.html",
+            {"reason": invitation.status if invitation else "unknown"},
+            status=410,
+        )
     if request.method == "POST":
         form = AcceptInvitationForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                user = actions.do_accept_invitation(token, username=data["username"], password=data["password1"],
-                                                    first_name=data["first_name"], last_name=data["last_name"])
+                user = actions.do_accept_invitation(
+                    token,
+                    username=data["username"],
+                    password=data["password1"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                )
             except InvalidInput as error:
                 if error.code == "invitation_unusable":
                     return render(request, "network/invitation_invalid.html", {"reason": "used"}, status=410)
                 add_action_errors(form, error, {"password": "password1"})
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, "Welcome to the network. Now set up your second factor: an authenticator "
-                                          "app on your phone. Your national contact point will vet your account.")
+                # The invitee has just proved the password: tell allauth, or its TOTP set-up page
+                # asks for the password again ("Confirm Access") before they can set a second factor.
+                from allauth.account.internal.flows.login import record_authentication
+
+                record_authentication(request, user, method="password", username=user.username, reauthenticated=True)
+                messages.success(
+                    request,
+                    "Welcome to the network. Now set up your second factor: an authenticator "
+                    "app on your phone. Your national contact point will vet your account.",
+                )
                 return redirect("mfa_activate_totp")
     else:
         form = AcceptInvitationForm(initial={"first_name": invitation.first_name, "last_name": invitation.last_name})

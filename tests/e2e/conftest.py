@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = os.environ.get("ENLETS_E2E_CHROMIUM", "/usr/bin/chromium")
+# Debian's chromium package (installed by `make browser`); Playwright never downloads a browser.
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
 ]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 # Playwright's own timeout for each action and navigation (not an assertion about speed).
@@ -48,13 +56,17 @@ def _uploads_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> 
     from django.test import override_settings
 
     media = tmp_path_factory.mktemp("e2e-media")
-    storages = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                                                 "OPTIONS": {"location": str(media)}}}
+    storages = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(media)}},
+    }
     with override_settings(MEDIA_URL="http://uploads.invalid/", MEDIA_ROOT=str(media), STORAGES=storages):
         yield
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one running instance per thread, and
+# other browser tests outside this folder start their own once these modules are done.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium package)")
@@ -165,8 +177,17 @@ def sign_in_as(context: Any, live_server: Any, user: Any) -> None:
 
 
 def totp_now(secret: str) -> str:
-    """The current TOTP code for a base32 secret (allauth's own arithmetic)."""
+    """The current TOTP code for a base32 secret (allauth's own arithmetic).
+
+    allauth accepts only the current period's code (no tolerance), so a code computed in the
+    last seconds of a period could expire before the browser submits it: wait for the next
+    period then (this avoids a flaky boundary; it asserts nothing about time)."""
+    from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 
+    period = app_settings.TOTP_PERIOD
+    remaining = period - time.time() % period
+    if remaining < 5:
+        time.sleep(remaining + 0.1)
     counter = next(iter(yield_hotp_counters_from_time()))
     return format_hotp_value(hotp_value(secret, counter))

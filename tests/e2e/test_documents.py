@@ -40,8 +40,9 @@ def test_amber_document_for_a_group_is_hidden_from_another_group(new_context: An
     page.select_option("select[name=space]", "group:drones")
     page.check("input[name=tlp][value=AMBER]")
     page.select_option("select[name=state]", "published")
-    page.set_input_files("input[name=files]", files=[
-        {"name": "trial-results.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
+    page.set_input_files(
+        "input[name=files]", files=[{"name": "trial-results.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}]
+    )
     page.locator("form.document-form [type=submit]").click()
     page.wait_for_url(re.compile(r".*/documents/\d+/$"))
 

@@ -18,8 +18,9 @@ class Command(BaseCommand):
     help = "Verify the audit trail's hash chain; exit 1 naming the first broken event if it was tampered with."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--progress", action="store_true",
-                            help="Print progress to standard error every 100,000 events.")
+        parser.add_argument(
+            "--progress", action="store_true", help="Print progress to standard error every 100,000 events."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         def progress(checked: int) -> None:

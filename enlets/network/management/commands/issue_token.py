@@ -22,11 +22,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--scope", default=ApiToken.Scope.READ,
-                            help="read (default) or write")
+        parser.add_argument("--scope", default=ApiToken.Scope.READ, help="read (default) or write")
         parser.add_argument("--name", default="issued by issue_token", help="What uses the token.")
-        parser.add_argument("--days", type=int, default=None,
-                            help="Days until the token expires (1 to 366; default ENLETS_API_TOKEN_DEFAULT_DAYS).")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="Days until the token expires (1 to 366; default ENLETS_API_TOKEN_DEFAULT_DAYS).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         username: str = options["username"]
@@ -39,12 +42,15 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"The account {user.username!r} is inactive (deactivated); it gets no token.")
         try:
-            token, secret = actions.do_create_token(user, name=options["name"], scope=scope,
-                                                    expires_days=options["days"])
+            token, secret = actions.do_create_token(
+                user, name=options["name"], scope=scope, expires_days=options["days"]
+            )
         except ActionError as error:
             details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.field_errors.items())
             raise CommandError(f"{error.message}{' (' + details + ')' if details else ''}") from error
         # stdout carries the secret alone (a script reads it); the human-readable note goes to stderr.
-        self.stderr.write(f"Created {token.get_scope_display().lower()} token {token.key_prefix}… for {user.username}, "
-                          f"expires {token.expires_at:%Y-%m-%d}.")
+        self.stderr.write(
+            f"Created {token.get_scope_display().lower()} token {token.key_prefix}… for {user.username}, "
+            f"expires {token.expires_at:%Y-%m-%d}."
+        )
         self.stdout.write(secret)
