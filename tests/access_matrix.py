@@ -463,8 +463,10 @@ class AccessMatrix:
     def check_detail(self, client: Client, world: World, endpoint: DetailEndpoint, role: str, key: str) -> None:
         url = endpoint.url(world, key)
         response = self.request(client, world, endpoint.kind, role, url)
-        sees = role in EXPECTED[key]
-        if role in SIGNED_OUT and not (role == ANONYMOUS and endpoint.kind == PAGE and self.public_pages and sees):
+        # On a public page a deactivated account is signed out at once: it is an anonymous visitor.
+        public = self.public_pages and endpoint.kind == PAGE and endpoint.may is None and role in SIGNED_OUT
+        sees = (ANONYMOUS if public else role) in EXPECTED[key]
+        if role in SIGNED_OUT and not (public and sees):
             self.assert_refused_signed_out(response, endpoint.kind, url)
             return
         if sees and endpoint.may is not None and not endpoint.may(role, CASES[key]):
@@ -484,9 +486,12 @@ class AccessMatrix:
     def check_list(self, client: Client, world: World, endpoint: ListEndpoint, role: str) -> None:
         url = endpoint.url(world)
         response = self.request(client, world, endpoint.kind, role, url)
-        if role in SIGNED_OUT and not (role == ANONYMOUS and endpoint.kind == PAGE and self.public_pages):
+        public = self.public_pages and endpoint.kind == PAGE and role in SIGNED_OUT
+        if role in SIGNED_OUT and not public:
             self.assert_refused_signed_out(response, endpoint.kind, url)
             return
+        if public:
+            role = ANONYMOUS
         assert response.status_code == 200, f"{url}: {response.status_code}"
         keys, total = endpoint.read(response, world)
         expected = {k for k in visible_cases(role) if endpoint.select(CASES[k])}

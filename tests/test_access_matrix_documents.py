@@ -150,4 +150,5 @@ class TestDocumentAccessMatrix(AccessMatrixTests):
         detail_endpoints=DETAIL_ENDPOINTS,
         list_endpoints=LIST_ENDPOINTS,
         audit_endpoints=AUDIT_ENDPOINTS,
+        public_pages=True,
     )

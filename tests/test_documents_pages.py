@@ -453,11 +453,21 @@ def test_detail_by_role(client, role, sees_green):
 
 
 @pytest.mark.django_db
-def test_anonymous_is_sent_to_sign_in_even_for_clear(client):
-    document = make_document(UserFactory(), tlp=TLP.CLEAR)
-    for url in (reverse("documents:list"), document.get_absolute_url(), reverse("documents:create")):
+def test_anonymous_reads_clear_documents_and_is_sent_to_sign_in_for_the_rest(client):
+    owner = UserFactory()
+    public = make_document(owner, tlp=TLP.CLEAR, title="Public leaflet")
+    green = make_document(owner, tlp=TLP.GREEN, title="Community note")
+    listing = client.get(reverse("documents:list")).content.decode()
+    assert "Public leaflet" in listing and "Community note" not in listing
+    assert client.get(public.get_absolute_url()).status_code == 200
+    # A GREEN document and one that does not exist get the same answer: sign in first.
+    for url in (
+        green.get_absolute_url(),
+        reverse("documents:detail", args=[green.pk + 1000]),
+        reverse("documents:create"),
+    ):
         response = client.get(url)
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, Value, When
@@ -24,7 +25,15 @@ from enlets.documents.models import Attachment, Document
 from enlets.network.models import Country, InterestGroup
 
 
-@login_required
+def _sign_in_unless_visible(request: HttpRequest, pk: int) -> HttpResponse | None:
+    """Anonymous visitors see CLEAR documents; for anything else they are asked to sign in
+    (the same answer whether the document exists or not, so nothing leaks)."""
+    if request.user.is_authenticated or Document.objects.visible_to(request.user).filter(pk=pk).exists():
+        return None
+    return redirect_to_login(request.get_full_path())
+
+
+# Public: anonymous visitors get the CLEAR documents (DESIGN.md: CLEAR is for everyone).
 def document_list(request: HttpRequest) -> HttpResponse:
     filters = DocumentFilterForm(request.GET or None)
     queryset = Document.objects.visible_to(request.user).select_related(
@@ -175,8 +184,9 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if (sign_in := _sign_in_unless_visible(request, pk)) is not None:
+        return sign_in
     document = get_visible_or_404(Document, request.user, pk)
     document = Document.objects.select_related(
         "owner", "owner_organisation__country", "space_country", "space_group"
@@ -195,8 +205,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> FileResponse:
+def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> HttpResponse:
+    if (sign_in := _sign_in_unless_visible(request, pk)) is not None:
+        return sign_in
     # The read is audited below, naming the file, instead of as a plain document read.
     document = get_visible_or_404(Document, request.user, pk, audit_read=False)
     attachment = get_object_or_404(Attachment, pk=att_pk, document=document)
