@@ -318,6 +318,8 @@ def test_lock_out_after_repeated_failures(client, settings):
     assert b"Too many failed login attempts" in response.content
     assert "_auth_user_id" not in client.session
     assert not AuditEvent.objects.filter(action="auth.login", actor=user).exists()
+    # The refusal itself is on the audit trail (allauth refuses before Django authenticates).
+    assert AuditEvent.objects.filter(action="auth.locked_out", object_repr=user.username).count() == 1
 
 
 @pytest.mark.django_db

@@ -51,3 +51,11 @@ def test_navigation_shows_only_what_the_person_may_use(client):
     auditor = UserFactory(role=Role.CORE_GROUP)
     client.force_login(auditor)
     assert 'href="/audit/"' in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_sign_in_page_says_invitation_only_and_offers_no_sign_up(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "invitation only" in page
+    assert "sign up" not in page.lower()
+    assert "/accounts/password/reset/" in page
