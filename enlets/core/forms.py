@@ -1,4 +1,4 @@
-"""Forms of the core pages: the audit browser's filters."""
+"""Form pieces every app uses, and the audit browser's filters."""
 
 from __future__ import annotations
 
@@ -10,7 +10,22 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from enlets.core.errors import ActionError
 from enlets.core.models import TLP, AuditEvent
+
+
+def add_action_errors(form: forms.Form, error: ActionError, field_map: dict[str, str] | None = None) -> None:
+    """Show an action's field errors next to the fields; anything else at the top of the form."""
+    field_map = field_map or {}
+    placed = False
+    for name, messages in error.field_errors.items():
+        target = field_map.get(name, name)
+        if target in form.fields:
+            for message in messages:
+                form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
 
 
 def matching_actions(prefix: str, limit: int = 20) -> list[str] | None:

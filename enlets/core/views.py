@@ -66,18 +66,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     through = Document.co_authors.through
     drafts = list(
         documents.filter(state=Document.State.DRAFT)
-        .filter(Q(owner_id=user.pk) | Q(pk__in=through.objects.filter(user_id=user.pk).values("document_id")))
+        .filter(
+            Q(owner_id=user.pk) | Q(pk__in=through.objects.filter(user_id=user.pk).values("document_id"))
+        )  # access: narrows `documents`, already visible_to(user)
         .order_by("-updated_at", "-id")[:10]
     )
     memberships = list(
-        GroupMembership.objects.filter(user=user, status=GroupMembership.Status.APPROVED)
+        GroupMembership.objects.filter(user=user, status=GroupMembership.Status.APPROVED)  # access: own memberships
         .select_related("group", "group__parent")
         .order_by("group__name")
     )
     chaired_ids = [m.group_id for m in memberships if m.role == GroupMembership.Role.CHAIR]
     pending = {
         row["group"]: row["n"]
-        for row in GroupMembership.objects.filter(group_id__in=chaired_ids, status=GroupMembership.Status.REQUESTED)
+        for row in GroupMembership.objects.filter(
+            group_id__in=chaired_ids, status=GroupMembership.Status.REQUESTED
+        )  # access: requests to groups this person chairs
         .values("group")
         .annotate(n=Count("pk"))
     }
@@ -92,16 +96,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for m in memberships
     ]
     my_requests = list(
-        GroupMembership.objects.filter(user=user, status=GroupMembership.Status.REQUESTED).select_related("group")
+        GroupMembership.objects.filter(user=user, status=GroupMembership.Status.REQUESTED).select_related(
+            "group"
+        )  # access: own requests
     )
 
     unvetted = None
     if user.is_ncp and user.organisation_id:
-        unvetted = User.objects.filter(
+        unvetted = User.objects.filter(  # access: can_manage_people_of checked above
             is_active=True, vetted_at__isnull=True, organisation__country_id=user.organisation.country_id
         ).count()
     elif user.is_secretariat:
-        unvetted = User.objects.filter(is_active=True, vetted_at__isnull=True).count()
+        unvetted = User.objects.filter(
+            is_active=True, vetted_at__isnull=True
+        ).count()  # access: can_manage_people_of checked above
 
     return render(
         request,
@@ -157,7 +165,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     so a filtered page costs the same at the millionth event as at the first."""
     _require_auditor(request)
     form = AuditFilterForm(request.GET)
-    queryset: QuerySet[AuditEvent] = form.filter(AuditEvent.objects.all())
+    queryset: QuerySet[AuditEvent] = form.filter(
+        AuditEvent.objects.all()
+    )  # access: auditors only; details hidden per item
     before = _int_param(request, "before")
     after = _int_param(request, "after")
     if after is not None and before is None:
@@ -206,11 +216,14 @@ def audit_event(request: HttpRequest, pk: int) -> HttpResponse:
             "changes": changes,
             "object_url": _object_url(event),
             "chain_links": {
-                "previous": AuditEvent.objects.filter(id__lt=event.id)
+                "previous": AuditEvent.objects.filter(id__lt=event.id)  # access: auditors only
                 .order_by("-id")
                 .values_list("id", flat=True)
                 .first(),
-                "next": AuditEvent.objects.filter(id__gt=event.id).order_by("id").values_list("id", flat=True).first(),
+                "next": AuditEvent.objects.filter(id__gt=event.id)
+                .order_by("id")
+                .values_list("id", flat=True)
+                .first(),  # access: auditors only
             },
         },
     )
@@ -291,7 +304,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "core/audit_list.html", {"form": form, "events": [], "filtered": True}, status=400)
-    queryset = form.filter(AuditEvent.objects.all())
+    queryset = form.filter(AuditEvent.objects.all())  # access: auditors only; details hidden per item
     audit.record(
         "audit.export", actor=request.user, object_type="core.auditevent", changes={"filters": form.active_filters()}
     )

@@ -260,7 +260,11 @@ def _resolve_audience(user: Any, audience: dict[str, Any]) -> dict[str, list[Any
     resolved: dict[str, list[Any]] = {}
     if audience.get("countries") is not None:
         resolved["audience_countries"] = _resolve(
-            "audience.countries", audience["countries"], Country.objects.all(), "code", _upper
+            "audience.countries",
+            audience["countries"],
+            Country.objects.all(),
+            "code",
+            _upper,  # access: countries are public
         )
     if audience.get("organisations") is not None:
         resolved["audience_organisations"] = _resolve(
@@ -279,7 +283,11 @@ def _resolve_space(user: Any, data: dict[str, Any]) -> None:
     """Turn space_country / space_group references into objects, in place."""
     if data.get("space_country") is not None:
         data["space_country"] = _resolve(
-            "space_country", [data["space_country"]], Country.objects.all(), "code", _upper
+            "space_country",
+            [data["space_country"]],
+            Country.objects.all(),
+            "code",
+            _upper,  # access: countries are public
         )[0]
     if data.get("space_group") is not None:
         data["space_group"] = _resolve("space_group", [data["space_group"]], groups_visible_to(user), "slug")[0]

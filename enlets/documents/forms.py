@@ -12,7 +12,8 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 
-from enlets.core.errors import ActionError, InvalidInput
+from enlets.core.errors import InvalidInput
+from enlets.core.forms import add_action_errors
 from enlets.core.models import TLP
 from enlets.core.shared import validate_marking
 from enlets.core.uploads import allowed_in_words, limit_in_words
@@ -30,20 +31,6 @@ TLP_EXPLANATIONS: dict[str, str] = {
 }
 
 SORTS = {"title": "title", "updated": "updated_at", "created": "created_at", "tlp": "tlp_rank"}
-
-
-def add_action_errors(form: forms.Form, error: ActionError, field_map: dict[str, str] | None = None) -> None:
-    """Show an action's field errors next to the fields; anything else at the top of the form."""
-    field_map = field_map or {}
-    placed = False
-    for name, messages in error.field_errors.items():
-        target = field_map.get(name, name)
-        if target in form.fields:
-            for message in messages:
-                form.add_error(target, message)
-            placed = True
-    if not placed or not error.field_errors:
-        form.add_error(None, error.message)
 
 
 def _people() -> QuerySet[User]:

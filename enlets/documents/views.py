@@ -15,12 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from enlets.core.errors import ActionError, InvalidInput, NotAllowed
+from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate, sort_queryset
 from enlets.core.models import TLP
 from enlets.core.shared import get_visible_or_404, record_read
 from enlets.core.uploads import check_upload
 from enlets.documents import actions
-from enlets.documents.forms import SORTS, DocumentFilterForm, DocumentForm, TransferForm, add_action_errors
+from enlets.documents.forms import SORTS, DocumentFilterForm, DocumentForm, TransferForm
 from enlets.documents.models import Attachment, Document
 from enlets.network.models import Country, InterestGroup
 

@@ -13,24 +13,10 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from enlets.core.errors import ActionError
+from enlets.core.forms import add_action_errors  # noqa: F401  (re-exported for the views)
 from enlets.network.access import people_visible_to
 from enlets.network.actions import NCP_INVITABLE_ROLES, can_manage_groups
 from enlets.network.models import ApiToken, Country, InterestGroup, Organisation, Role, User
-
-
-def add_action_errors(form: forms.Form, error: ActionError, field_map: dict[str, str] | None = None) -> None:
-    """Show an action's field errors next to the fields; anything else at the top of the form."""
-    field_map = field_map or {}
-    placed = False
-    for name, messages in error.field_errors.items():
-        target = field_map.get(name, name)
-        if target in form.fields:
-            for message in messages:
-                form.add_error(target, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 class OrganisationChoice(forms.ModelChoiceField):
