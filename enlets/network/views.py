@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from enlets.core.errors import ActionError, InvalidInput, NotAllowed
 from enlets.core.listing import paginate, sort_queryset
+from enlets.core.tasks import send_email
 from enlets.network import actions
 from enlets.network.access import (
     groups_visible_to,
@@ -726,9 +726,14 @@ def _send_invitation(request: HttpRequest, invitation: Invitation, link: str) ->
         f"The link works once and until {invitation.expires_at:%d %B %Y}.\n"
         "If you did not expect this invitation, ignore this message.\n"
     )
+    # do_invite has committed. The task worker sends it, so a slow or unreachable mail server never
+    # holds up the page and the task row survives restarts. If queueing fails, the inviter still
+    # sees the link to pass on.
     try:
-        send_mail(f"Your invitation to {settings.PLATFORM_NAME}", body, None, [invitation.email])
-    except Exception:  # any mail failure: the inviter passes the link on by hand
+        send_email.enqueue(
+            subject=f"Your invitation to {settings.PLATFORM_NAME}", body=body, recipients=[invitation.email]
+        )
+    except Exception:
         return False
     return True
 
