@@ -34,6 +34,7 @@ run: install
 	$(DEMO_ENV) $(PY) manage.py createcachetable
 	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py search_rebuild
 	@echo "Serving ENLETS Hub on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
 	@$(DEMO_ENV) $(PY) manage.py db_worker --interval 2 & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \

@@ -6,7 +6,10 @@ docs/configuration.md lists each variable with its default; keep the two in step
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -89,6 +92,7 @@ INSTALLED_APPS = [
     "enlets.core",
     "enlets.network",
     "enlets.documents",
+    "enlets.search",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +272,18 @@ MAX_UPLOAD_BYTES = env_int("ENLETS_MAX_UPLOAD_MB", 25, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Search (enlets/search, docs/search.md) -----------------------------------------------------
+SEARCH_ENGINE = os.environ.get("ENLETS_SEARCH_ENGINE", "tantivy").strip().lower() or "tantivy"
+if SEARCH_ENGINE not in ("tantivy", "postgres"):
+    raise ImproperlyConfigured(f"ENLETS_SEARCH_ENGINE must be tantivy or postgres; got {SEARCH_ENGINE!r}")
+# The tantivy index files. Not created here: a missing index is reported on the search page.
+# Test runs (several processes at once) each get their own folder, never the real index.
+if TESTING and not os.environ.get("ENLETS_SEARCH_INDEX_DIR"):
+    SEARCH_INDEX_DIR = Path(tempfile.mkdtemp(prefix="enlets-search-test-")).resolve()
+    atexit.register(shutil.rmtree, SEARCH_INDEX_DIR, ignore_errors=True)
+else:
+    SEARCH_INDEX_DIR = Path(os.environ.get("ENLETS_SEARCH_INDEX_DIR") or DATA_DIR / "search").resolve()
 
 # --- Background tasks -------------------------------------------------------------------------
 TASKS = {

@@ -5,6 +5,7 @@ from enlets.core import views as core_views
 from enlets.core.api import api
 from enlets.documents import api as documents_api  # noqa: F401
 from enlets.network import api as network_api  # noqa: F401  (registers its routers on `api`)
+from enlets.search import api as search_api  # noqa: F401
 
 urlpatterns = [
     path("", core_views.dashboard, name="dashboard"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("audit/", include("enlets.core.urls")),
     path("network/", include("enlets.network.urls")),
     path("documents/", include("enlets.documents.urls")),
+    path("search/", include("enlets.search.urls")),
     path("api/v1/", api.urls),
 ]
 

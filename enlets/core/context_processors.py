@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
     items = [
         ("Dashboard", reverse("dashboard")),
         ("Documents", reverse("documents:list")),
+        ("Search", reverse("search:search")),
         ("People", reverse("network:people")),
         ("Organisations", reverse("network:organisations")),
         ("Interest groups", reverse("network:groups")),

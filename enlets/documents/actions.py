@@ -16,6 +16,7 @@ from enlets.core.shared import AUDIENCE_FIELDS, apply_audience, validate_marking
 from enlets.core.uploads import check_upload
 from enlets.documents.models import Attachment, Document
 from enlets.network.models import User
+from enlets.search.tasks import index_later
 
 CONTENT_FIELDS = ("title", "summary", "body", "space", "space_country", "space_group")
 AUDITED_FIELDS = (*CONTENT_FIELDS, "tlp", "state", "owner", *AUDIENCE_FIELDS, "co_authors")
@@ -113,6 +114,7 @@ def do_create_document(
         obj=document,
         changes=audit.diff({}, audit.snapshot(document, AUDITED_FIELDS)),
     )
+    index_later(document)
     return document
 
 
@@ -165,6 +167,7 @@ def do_update_document(
     apply_audience(document, full_audience)
     changes = audit.diff(before, audit.snapshot(document, AUDITED_FIELDS))
     audit.record("documents.document.update", actor=actor, obj=document, changes=changes)
+    index_later(document)
     return document
 
 
@@ -176,6 +179,7 @@ def do_delete_document(actor: User, document: Document) -> None:
     before["attachments"] = list(document.attachments.values_list("original_name", flat=True))
     audit.record("documents.document.delete", actor=actor, obj=document, changes=audit.diff(before, {}))
     files = [a.file for a in document.attachments.all()]
+    index_later(document)  # after commit the task finds the row gone and drops it from the index
     document.delete()
     # Files go only once the rows are gone for good.
     transaction.on_commit(lambda: [f.delete(save=False) for f in files])
@@ -201,6 +205,7 @@ def do_transfer_document(actor: User, document: Document, new_owner: User) -> Do
         obj=document,
         changes=audit.diff(before, audit.snapshot(document, ("owner", "owner_organisation"))),
     )
+    index_later(document)
     return document
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from enlets.core.models import AccessLabel, SharedItem
 from enlets.core.models import SharedItemQuerySet as DocumentQuerySet
+from enlets.search.fields import FacetField, SearchField
 
 
 class Document(SharedItem):
@@ -36,6 +37,17 @@ class Document(SharedItem):
     )
 
     objects = DocumentQuerySet.as_manager()
+
+    # What search indexes (enlets/search, docs/search.md); not a database field.
+    search_fields = [
+        SearchField("title", boost=3),
+        SearchField("summary", boost=2),
+        SearchField("body", markdown=True),
+        FacetField("tlp", "Marking"),
+        FacetField("state", "State"),
+        FacetField("space", "Space"),
+        FacetField("owner_country", "Owner's country", source=lambda d: d.owner_organisation.country_id),
+    ]
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -332,12 +332,17 @@ def do_transfer_ownership(actor: User, from_person: User, to_person: User) -> di
             field_errors={"to_person": ["Choose an active person with an organisation."]},
         )
     moved: dict[str, int] = {}
+    from enlets.search.tasks import index_many_later
+
     for model in shared_item_models():
-        count = model.objects.filter(owner=from_person).update(
+        # The ids first: the search index carries the owner's label and must follow the move.
+        pks = list(model.objects.filter(owner=from_person).values_list("pk", flat=True))
+        count = model.objects.filter(pk__in=pks).update(
             owner=to_person, owner_organisation=to_person.organisation, updated_at=timezone.now()
         )
         if count:
             moved[model._meta.label_lower] = count
+            index_many_later(model, pks)
     audit.record(
         "user.transfer_ownership",
         actor=actor,

@@ -1,0 +1,75 @@
+"""GET /api/v1/search: the global search, same envelope as every list plus the facets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from enlets.core.api import api, current_user, responses
+from enlets.search.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from enlets.search.views import run_search
+
+router = Router(tags=["search"])
+
+
+class SearchFilters(Schema):
+    q: str = Field("", max_length=500, description='Words (all must match), "a phrase", prefix*.')
+    type: str | None = Field(None, description="Kind of item, e.g. documents.document.")
+    tlp: str | None = None
+    state: str | None = None
+    space: str | None = None
+    owner_country: str | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class HitOut(Schema):
+    type: str
+    id: int
+    title: str
+    snippet_html: str = Field(description="Escaped text; <mark> around the matching words.")
+    score: float
+    url: str
+
+
+class SearchOut(Schema):
+    count: int
+    count_is_exact: bool
+    page: int
+    page_size: int
+    results: list[HitOut]
+    facets: dict[str, dict[str, int]]
+    index_missing: bool
+    index_lagging: bool
+
+
+@router.get("", response=responses(SearchOut), summary="Search everything you may see")
+def search(request: HttpRequest, filters: Query[SearchFilters]) -> dict[str, Any]:
+    data = filters.model_dump()
+    chosen = {k: data[k] for k in ("type", "tlp", "state", "space", "owner_country") if data.get(k)}
+    results = run_search(current_user(request), filters.q, chosen, filters.page, filters.page_size)
+    return {
+        "count": results.total,
+        "count_is_exact": True,
+        "page": results.page,
+        "page_size": results.page_size,
+        "results": [
+            {
+                "type": h.model,
+                "id": h.pk,
+                "title": h.title,
+                "snippet_html": h.snippet_html,
+                "score": h.score,
+                "url": request.build_absolute_uri(h.url),
+            }
+            for h in results.hits
+        ],
+        "facets": results.facets,
+        "index_missing": results.missing,
+        "index_lagging": results.lagging,
+    }
+
+
+api.add_router("/search", router)

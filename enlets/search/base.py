@@ -1,0 +1,168 @@
+"""The one interface every search engine implements, and what it answers."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from enlets.core import access
+from enlets.search import registry
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+# Nobody reads page 500 of a ranked list; the cap keeps offsets small for both engines.
+MAX_PAGE = 500
+
+
+@dataclass
+class Hit:
+    model: str  # "documents.document"
+    pk: int
+    title: str
+    snippet_html: str  # escaped text with <mark> around the matches; safe to render
+    score: float
+    url: str = ""
+    type_label: str = ""
+
+
+@dataclass
+class SearchResults:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    # The index does not exist yet (never built, or lost): results are empty, the page says so.
+    missing: bool = False
+    # Changes are waiting in the task queue, or a hit was dropped because it changed since indexing.
+    lagging: bool = False
+
+
+def item_search_labels(item: Any) -> list[str]:
+    """The labels stored with an item in the index: who may find it.
+
+    A released item carries its marking's labels (access.item_labels); the owner and the
+    co-authors always find their item, so their person labels are added; a draft carries only
+    those. A model whose visibility adds people (reviewers) declares `search_extra_labels(item)`.
+    """
+    people = [item.owner_id, *item.co_authors.values_list("pk", flat=True)]
+    labels = {access.person_label(pk) for pk in people}
+    if item.state in type(item).RELEASED_STATES:
+        labels.update(access.item_labels(item))
+    extra = getattr(item, "search_extra_labels", None)
+    if extra is not None:
+        labels.update(extra())
+    return sorted(labels)
+
+
+def highlight(text: str, ranges: Iterable[tuple[int, int]]) -> str:
+    """Escape `text` and wrap each (start, end) character range in <mark>. Never passes HTML through."""
+    out: list[str] = []
+    position = 0
+    for start, end in sorted(ranges):
+        if start < position:
+            continue
+        out.append(html.escape(text[position:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        position = end
+    out.append(html.escape(text[position:]))
+    return "".join(out)
+
+
+class SearchEngine:
+    name = "base"
+
+    def index(self, items: Iterable[models.Model]) -> int:
+        raise NotImplementedError
+
+    def delete(self, model: type[models.Model], pks: Iterable[int]) -> None:
+        raise NotImplementedError
+
+    def search(
+        self,
+        user: Any,
+        query: str,
+        *,
+        models: list[str] | None = None,
+        facets: dict[str, str] | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> SearchResults:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+    def exists(self) -> bool:
+        raise NotImplementedError
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None, batch_size: int = 500) -> int:
+        """Index every item of every searchable model afresh; progress(done, total) after each batch."""
+        self.clear()
+        total = sum(model.objects.count() for model in registry.searchable_models())
+        done = 0
+        if progress:
+            progress(0, total)
+        for model in registry.searchable_models():
+            queryset = prefetch_for_index(model.objects.order_by("pk"))
+            last = 0
+            while True:
+                batch = list(queryset.filter(pk__gt=last)[:batch_size])
+                if not batch:
+                    break
+                self.index(batch)
+                done += len(batch)
+                last = batch[-1].pk
+                if progress:
+                    progress(done, total)
+        self.finish_rebuild()
+        return done
+
+    def finish_rebuild(self) -> None:
+        pass
+
+
+def prefetch_for_index(queryset: models.QuerySet) -> models.QuerySet:
+    return queryset.select_related("owner_organisation").prefetch_related("co_authors")
+
+
+def check_hits(user: Any, hits: list[Hit]) -> tuple[list[Hit], bool]:
+    """Drop any hit the user may no longer see (it changed after indexing and the task has not run).
+
+    The engine query already applied the labels; this is the belt to that pair of braces, so a
+    lagging index can never show a stale hit. Returns (hits, dropped_any)."""
+    by_model: dict[str, set[int]] = {}
+    for hit in hits:
+        by_model.setdefault(hit.model, set()).add(hit.pk)
+    visible: dict[str, dict[int, models.Model]] = {}
+    for key, pks in by_model.items():
+        model = registry.get_model(key)
+        if model is None:
+            visible[key] = {}
+            continue
+        visible[key] = {obj.pk: obj for obj in model.objects.visible_to(user).filter(pk__in=pks)}
+    kept = []
+    for hit in hits:
+        obj = visible.get(hit.model, {}).get(hit.pk)
+        if obj is None:
+            continue
+        # The title as it is now, not as it was indexed.
+        hit.title = str(obj)
+        hit.url = obj.get_absolute_url()
+        hit.type_label = registry.type_label(hit.model)
+        kept.append(hit)
+    return kept, len(kept) != len(hits)
+
+
+def pending_index_tasks() -> bool:
+    """True when index updates wait in the task queue (the database task backend)."""
+    try:
+        from django_tasks_db.models import DBTaskResult
+
+        return DBTaskResult.objects.filter(status="READY", task_path__startswith="enlets.search.tasks.").exists()
+    except Exception:  # the immediate backend in tests, or the table not migrated yet
+        return False

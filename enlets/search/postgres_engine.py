@@ -1,0 +1,198 @@
+"""The PostgreSQL full-text engine, for deployments with several app servers (one shared index).
+
+The index is the table search_searchentry (enlets/search/models.py): weighted tsvector (GIN) and
+the item's permission labels (jsonb, GIN). Every search is one SQL statement family with the same
+WHERE: `vector @@ query AND labels ?| user_labels [AND facet filters]`, so the total, the facet
+counts and the page all count only what the user may see. The tsquery is built from our own
+parse of the user's words (enlets.search.query), with bound parameters: no user syntax reaches
+PostgreSQL's parser.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
+
+from enlets.core import access
+from enlets.search import registry
+from enlets.search.base import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    Hit,
+    SearchEngine,
+    SearchResults,
+    check_hits,
+    highlight,
+    item_search_labels,
+    pending_index_tasks,
+)
+from enlets.search.models import SearchEntry
+from enlets.search.query import parse
+
+CONFIG = "english"
+# ts_headline marks matches with these; they are stripped from stored text, so they cannot be forged.
+START, STOP = "\x01", "\x02"
+
+
+def fold(text: str) -> str:
+    """Accent folding without the unaccent extension: polítie -> politie."""
+    decomposed = unicodedata.normalize("NFKD", text.replace(START, "").replace(STOP, ""))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _weight(boost: float) -> str:
+    return "a" if boost >= 3 else "b" if boost >= 2 else "c" if boost > 1 else "d"
+
+
+class PostgresEngine(SearchEngine):
+    name = "postgres"
+
+    def __init__(self) -> None:
+        if connection.vendor != "postgresql":
+            raise ImproperlyConfigured("ENLETS_SEARCH_ENGINE=postgres needs a PostgreSQL database.")
+
+    def exists(self) -> bool:
+        return True
+
+    def _entry(self, item: models.Model) -> dict[str, Any]:
+        model = type(item)
+        texts: dict[str, list[str]] = {"a": [], "b": [], "c": [], "d": []}
+        for field in registry.text_fields(model):
+            texts[_weight(field.boost)].append(fold(field.value(item)))
+        facets = {field.name: field.value(item) for field in registry.facet_fields(model)}
+        return {
+            "title": str(item)[:300],
+            **{f"text_{k}": "\n".join(v) for k, v in texts.items()},
+            "facets": facets,
+            "labels": item_search_labels(item),
+        }
+
+    def index(self, items: Iterable[models.Model]) -> int:
+        count = 0
+        with transaction.atomic():
+            for item in items:
+                SearchEntry.objects.update_or_create(
+                    model=registry.model_key(type(item)), object_id=item.pk, defaults=self._entry(item)
+                )
+                count += 1
+        return count
+
+    def delete(self, model: type[models.Model], pks: Iterable[int]) -> None:
+        SearchEntry.objects.filter(model=registry.model_key(model), object_id__in=list(pks)).delete()
+
+    def clear(self) -> None:
+        SearchEntry.objects.all().delete()
+
+    def _tsquery(self, query: str) -> tuple[str, list[Any]] | None:
+        parts: list[str] = []
+        params: list[Any] = []
+        for clause in parse(query):
+            words = [fold(w) for w in clause.words]
+            if clause.kind == "phrase":
+                parts.append(f"phraseto_tsquery('{CONFIG}', %s)")
+                params.append(" ".join(words))
+            elif clause.kind == "prefix":
+                # A quoted lexeme with :* ; the word holds only letters and digits (query.WORD).
+                parts.append(f"to_tsquery('{CONFIG}', %s)")
+                params.append(f"'{words[0].lower()}':*")
+            else:
+                parts.append(f"plainto_tsquery('{CONFIG}', %s)")
+                params.append(words[0])
+        if not parts:
+            return None
+        return " && ".join(parts), params
+
+    def search(
+        self,
+        user: Any,
+        query: str,
+        *,
+        models: list[str] | None = None,
+        facets: dict[str, str] | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> SearchResults:
+        page = min(max(int(page), 1), MAX_PAGE)
+        page_size = min(max(int(page_size), 1), MAX_PAGE_SIZE)
+        labels = access.user_labels(user)
+        if not labels:
+            return SearchResults(total=0, hits=[], page=page, page_size=page_size)
+        where = ["e.labels ?| %s"]
+        params: list[Any] = [labels]
+        tsquery = self._tsquery(query)
+        query_sql = "NULL::tsquery"
+        query_params: list[Any] = []
+        if tsquery is not None:
+            query_sql, query_params = tsquery
+            where.append("e.vector @@ q.query")
+        if models:
+            where.append("e.model = ANY(%s)")
+            params.append(list(models))
+        known = registry.all_facets()
+        for name, value in (facets or {}).items():
+            if name in known and name != registry.TYPE_FACET and value:
+                where.append("e.facets ->> %s = %s")
+                params += [name, str(value)]
+        base = f"FROM search_searchentry e, (SELECT {query_sql} AS query) q WHERE {' AND '.join(where)}"
+        base_params = query_params + params
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) {base}", base_params)
+            total = cursor.fetchone()[0]
+            score = "ts_rank(e.vector, q.query)" if tsquery is not None else "0"
+            body = "concat_ws(' ', e.text_b, e.text_c, e.text_d)"
+            headline = (
+                f"ts_headline('{CONFIG}', {body}, q.query, "
+                f'\'StartSel="{START}", StopSel="{STOP}", MaxWords=35, MinWords=15\')'
+                if tsquery is not None
+                else f"left({body}, 200)"
+            )
+            cursor.execute(
+                f"SELECT e.model, e.object_id, e.title, {headline}, {score} AS score {base} "
+                "ORDER BY score DESC, e.id DESC LIMIT %s OFFSET %s",
+                [*base_params, page_size, (page - 1) * page_size],
+            )
+            rows = cursor.fetchall()
+            facet_counts: dict[str, dict[str, int]] = {}
+            if total:
+                for name in known:
+                    column = "e.model" if name == registry.TYPE_FACET else "e.facets ->> %s"
+                    extra = [] if name == registry.TYPE_FACET else [name]
+                    cursor.execute(
+                        f"SELECT {column}, count(*) {base} GROUP BY 1",
+                        [*extra, *base_params],
+                    )
+                    facet_counts[name] = {value: count for value, count in cursor.fetchall() if value}
+        hits = [
+            Hit(model=m, pk=pk, title=title, snippet_html=self._snippet(snippet or ""), score=float(s))
+            for m, pk, title, snippet, s in rows
+        ]
+        hits, dropped = check_hits(user, hits)
+        return SearchResults(
+            total=total,
+            hits=hits,
+            facets=facet_counts,
+            page=page,
+            page_size=page_size,
+            lagging=dropped or pending_index_tasks(),
+        )
+
+    @staticmethod
+    def _snippet(text: str) -> str:
+        """Escape everything, then turn our markers into <mark>."""
+        ranges = []
+        plain: list[str] = []
+        start = None
+        for char in text:
+            if char == START:
+                start = len(plain)
+            elif char == STOP and start is not None:
+                ranges.append((start, len(plain)))
+                start = None
+            else:
+                plain.append(char)
+        return highlight("".join(plain), ranges)

@@ -1,0 +1,343 @@
+"""The embedded engine: a tantivy index in files under SEARCH_INDEX_DIR.
+
+Schema: one stored key ("documents.document:42"), the type, the pk, one analysed text column
+per declared SearchField name (English stemming, accent folding, lower case), one exact column
+per FacetField, and `labels`: the item's permission labels as exact terms. Every search is
+`(the user's words) AND labels IN user_labels(user) [AND facet filters]`, one engine query, so
+the total, the facet counts and the pages only ever count items the user may see.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from django.conf import settings
+from django.db import models
+
+from enlets.core import access
+from enlets.search import registry
+from enlets.search.base import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    Hit,
+    SearchEngine,
+    SearchResults,
+    check_hits,
+    highlight,
+    item_search_labels,
+    pending_index_tasks,
+)
+from enlets.search.query import Clause, parse
+
+TOKENIZER = "enlets_en"
+# Each text column has an unstemmed twin for prefixes ("jamm*" must find "jamming", stored as "jam").
+FOLD_TOKENIZER = "enlets_fold"
+FOLD_SUFFIX = "__folded"
+SCHEMA_VERSION = 2
+META_FILE = "enlets-search.json"
+WRITER_HEAP = 20_000_000
+
+
+def stem_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def fold_analyzer() -> tantivy.TextAnalyzer:
+    """For prefixes: folded like the index but not stemmed (a stem of a prefix is not a prefix)."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+_lock = threading.Lock()
+_indexes: dict[str, tantivy.Index] = {}
+
+
+def _layout() -> dict[str, Any]:
+    return {
+        "version": SCHEMA_VERSION,
+        "text": sorted(registry.all_text_fields()),
+        "facets": sorted(f for f in registry.all_facets() if f != registry.TYPE_FACET),
+    }
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=True, tokenizer_name="raw")
+    builder.add_text_field(registry.TYPE_FACET, stored=True, fast=True, tokenizer_name="raw")
+    builder.add_unsigned_field("pk", stored=True, indexed=True)
+    builder.add_text_field("display_title", stored=True, tokenizer_name="raw", index_option="basic")
+    for name in registry.all_text_fields():
+        builder.add_text_field(name, stored=True, tokenizer_name=TOKENIZER)
+        builder.add_text_field(name + FOLD_SUFFIX, tokenizer_name=FOLD_TOKENIZER, index_option="basic")
+    for name in _layout()["facets"]:
+        builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+    builder.add_text_field("labels", tokenizer_name="raw", index_option="basic")
+    return builder.build()
+
+
+class TantivyEngine(SearchEngine):
+    name = "tantivy"
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path or settings.SEARCH_INDEX_DIR)
+        self.stem = stem_analyzer()
+        self.fold = fold_analyzer()
+
+    # --- The index files ---------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """An index is there and was built for the fields the models declare now."""
+        meta = self.path / META_FILE
+        if not meta.exists():
+            return False
+        try:
+            return json.loads(meta.read_text()) == _layout()
+        except ValueError:
+            return False
+
+    def _open(self, create: bool) -> tantivy.Index | None:
+        key = str(self.path)
+        with _lock:
+            index = _indexes.get(key)
+            if index is not None and self.exists():
+                return index
+            if not self.exists():
+                if not create:
+                    return None
+                self._create()
+            index = tantivy.Index(_schema(), path=key, reuse=True)
+            index.register_tokenizer(TOKENIZER, self.stem)
+            index.register_tokenizer(FOLD_TOKENIZER, self.fold)
+            _indexes[key] = index
+            return index
+
+    def _create(self) -> None:
+        # A new or re-declared layout starts empty; the rebuild command fills it.
+        if self.path.exists():
+            for child in self.path.iterdir():
+                if child.is_file():
+                    child.unlink()
+        self.path.mkdir(parents=True, exist_ok=True)
+        tantivy.Index(_schema(), path=str(self.path), reuse=False)
+        (self.path / META_FILE).write_text(json.dumps(_layout()))
+        _indexes.pop(str(self.path), None)
+
+    def _writer(self, index: tantivy.Index) -> tantivy.IndexWriter:
+        # One writer at a time per index: another process may hold the lock for a moment.
+        for attempt in range(50):
+            try:
+                return index.writer(WRITER_HEAP, 1)
+            except ValueError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        raise RuntimeError("unreachable")
+
+    # --- Writes -------------------------------------------------------------------------------
+
+    def _document(self, item: models.Model) -> tantivy.Document:
+        model = type(item)
+        key = registry.model_key(model)
+        doc = tantivy.Document()
+        doc.add_text("key", f"{key}:{item.pk}")
+        doc.add_text(registry.TYPE_FACET, key)
+        doc.add_unsigned("pk", item.pk)
+        doc.add_text("display_title", str(item))
+        for field in registry.text_fields(model):
+            value = field.value(item)
+            doc.add_text(field.name, value)
+            doc.add_text(field.name + FOLD_SUFFIX, value)
+        for field in registry.facet_fields(model):
+            doc.add_text(field.name, field.value(item))
+        for label in item_search_labels(item):
+            doc.add_text("labels", label)
+        return doc
+
+    def index(self, items: Iterable[models.Model]) -> int:
+        items = list(items)
+        if not items:
+            return 0
+        index = self._open(create=True)
+        writer = self._writer(index)
+        try:
+            for item in items:
+                writer.delete_documents_by_term("key", f"{registry.model_key(type(item))}:{item.pk}")
+                writer.add_document(self._document(item))
+            writer.commit()
+        finally:
+            writer.wait_merging_threads()
+        return len(items)
+
+    def delete(self, model: type[models.Model], pks: Iterable[int]) -> None:
+        index = self._open(create=False)
+        if index is None:
+            return
+        writer = self._writer(index)
+        try:
+            for pk in pks:
+                writer.delete_documents_by_term("key", f"{registry.model_key(model)}:{pk}")
+            writer.commit()
+        finally:
+            writer.wait_merging_threads()
+
+    def clear(self) -> None:
+        with _lock:
+            self._create()
+
+    # --- Reads --------------------------------------------------------------------------------
+
+    def _clause_query(self, schema: tantivy.Schema, clause: Clause) -> tantivy.Query | None:
+        fields = registry.all_text_fields()
+        per_field: list[tantivy.Query] = []
+        if clause.kind == "phrase":
+            tokens = [t for word in clause.words for t in self.stem.analyze(word)]
+            if not tokens:
+                return None
+            for name, boost in fields.items():
+                if len(tokens) == 1:
+                    query = tantivy.Query.term_query(schema, name, tokens[0])
+                else:
+                    query = tantivy.Query.phrase_query(schema, name, tokens)
+                per_field.append(tantivy.Query.boost_query(query, boost))
+        elif clause.kind == "prefix":
+            folded = self.fold.analyze(clause.words[0])
+            stemmed = self.stem.analyze(clause.words[0])
+            if not folded:
+                return None
+            for name, boost in fields.items():
+                options = [tantivy.Query.regex_query(schema, name + FOLD_SUFFIX, re.escape(folded[0]) + ".*")]
+                if stemmed:
+                    options.append(tantivy.Query.term_query(schema, name, stemmed[0]))
+                query = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in options])
+                per_field.append(tantivy.Query.boost_query(query, boost))
+        else:
+            tokens = self.stem.analyze(clause.words[0])
+            if not tokens:
+                return None
+            for name, boost in fields.items():
+                per_field.append(tantivy.Query.boost_query(tantivy.Query.term_query(schema, name, tokens[0]), boost))
+        if not per_field:
+            return None
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_field])
+
+    def _text_query(self, schema: tantivy.Schema, query: str) -> tantivy.Query:
+        clauses = [q for q in (self._clause_query(schema, c) for c in parse(query)) if q is not None]
+        if not clauses:
+            return tantivy.Query.all_query()
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
+
+    def search(
+        self,
+        user: Any,
+        query: str,
+        *,
+        models: list[str] | None = None,
+        facets: dict[str, str] | None = None,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> SearchResults:
+        page = min(max(int(page), 1), MAX_PAGE)
+        page_size = min(max(int(page_size), 1), MAX_PAGE_SIZE)
+        empty = SearchResults(total=0, hits=[], page=page, page_size=page_size)
+        index = self._open(create=False)
+        if index is None:
+            empty.missing = True
+            return empty
+        labels = access.user_labels(user)
+        if not labels:
+            return empty
+        index.reload()
+        schema = index.schema
+        searcher = index.searcher()
+        text_query = self._text_query(schema, query)
+        must = [text_query, tantivy.Query.term_set_query(schema, "labels", labels)]
+        if models:
+            must.append(tantivy.Query.term_set_query(schema, registry.TYPE_FACET, list(models)))
+        known = registry.all_facets()
+        for name, value in (facets or {}).items():
+            if name in known and value:
+                must.append(tantivy.Query.term_query(schema, name, str(value)))
+        full = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
+        result = searcher.search(full, limit=page_size, offset=(page - 1) * page_size, count=True)
+        total = result.count or 0
+        aggregations = {name: {"terms": {"field": name, "size": 100}} for name in known}
+        counts = searcher.aggregate(full, aggregations) if total else {}
+        facet_counts = {
+            name: {b["key"]: b["doc_count"] for b in counts.get(name, {}).get("buckets", []) if b["key"] != ""}
+            for name in known
+        }
+        snippets = {
+            name: tantivy.SnippetGenerator.create(searcher, text_query, schema, name)
+            for name in registry.all_text_fields()
+        }
+        for generator in snippets.values():
+            generator.set_max_num_chars(200)
+        hits = []
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            hits.append(
+                Hit(
+                    model=doc.get_first(registry.TYPE_FACET),
+                    pk=int(doc.get_first("pk")),
+                    title=doc.get_first("display_title") or "",
+                    snippet_html=self._snippet(doc, snippets),
+                    score=float(score),
+                )
+            )
+        hits, dropped = check_hits(user, hits)
+        return SearchResults(
+            total=total,
+            hits=hits,
+            facets=facet_counts,
+            page=page,
+            page_size=page_size,
+            lagging=dropped or pending_index_tasks(),
+        )
+
+    @staticmethod
+    def _snippet(doc: tantivy.Document, generators: dict[str, tantivy.SnippetGenerator]) -> str:
+        """The best highlighted fragment, title last (it is shown anyway); escaped by `highlight`."""
+        fallback = ""
+        ordered = sorted(generators, key=lambda name: name == "title")
+        for name in ordered:
+            snippet = generators[name].snippet_from_doc(doc)
+            fragment = snippet.fragment()
+            if not fragment:
+                continue
+            # tantivy gives byte ranges; `highlight` works on characters.
+            raw = fragment.encode()
+            ranges = [
+                (len(raw[: r.start].decode(errors="ignore")), len(raw[: r.end].decode(errors="ignore")))
+                for r in snippet.highlighted()
+            ]
+            if ranges and name != "title":
+                return highlight(fragment, ranges)
+            if not fallback and name != "title":
+                fallback = highlight(fragment, [])
+        if fallback:
+            return fallback
+        for name in ordered:
+            if name != "title":
+                text = doc.get_first(name) or ""
+                if text:
+                    return highlight(text[:200], [])
+        return ""

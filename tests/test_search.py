@@ -1,0 +1,329 @@
+"""The search module on the tantivy engine: access labels inside the query (totals, facets and pages
+never count a hidden item), stemming, accent folding, phrase and prefix, hostile queries, the index
+kept current by the actions, the rebuild command and a missing index."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from enlets.core import access
+from enlets.core.models import TLP
+from enlets.documents import actions
+from enlets.documents.models import Document
+from enlets.network.models import Organisation, Role
+from enlets.search import backend
+from enlets.search.query import parse
+from enlets.search.tantivy_engine import TantivyEngine
+from tests.factories import InterestGroupFactory, OrganisationFactory, UserFactory, join, make_document
+
+pytestmark = pytest.mark.django_db
+
+DOC = "documents.document"
+
+
+@pytest.fixture
+def index_dir(tmp_path, settings):
+    settings.SEARCH_ENGINE = "tantivy"
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    return settings.SEARCH_INDEX_DIR
+
+
+@pytest.fixture
+def world(index_dir):
+    """A GREEN doc (hidden from an external partner), an AMBER group doc, a draft, a CLEAR doc."""
+    owner = UserFactory()
+    member = UserFactory()
+    group_member = UserFactory()
+    partner = UserFactory(role=Role.EXTERNAL_PARTNER, organisation=OrganisationFactory(kind=Organisation.Kind.RESEARCH))
+    group = InterestGroupFactory()
+    join(owner, group)
+    join(group_member, group)
+    docs = {
+        "green": make_document(owner, tlp=TLP.GREEN, title="Drone detection at airports", body="Radar drones"),
+        "amber": make_document(owner, tlp=TLP.AMBER, groups=[group], title="Drone jamming trial", body="Secret"),
+        "draft": make_document(owner, state=Document.State.DRAFT, title="Drone draft notes", body="unfinished"),
+        "clear": make_document(owner, tlp=TLP.CLEAR, title="Public drone leaflet", body="Polítie guidance"),
+    }
+    TantivyEngine().rebuild()
+    return {"owner": owner, "member": member, "group_member": group_member, "partner": partner, "docs": docs}
+
+
+def found(user, query, **kwargs) -> set[int]:
+    return {hit.pk for hit in backend().search(user, query, **kwargs).hits}
+
+
+def test_results_totals_and_facets_only_count_visible_items(world):
+    docs = world["docs"]
+    expectations = {
+        "owner": {"green", "amber", "draft", "clear"},
+        "member": {"green", "clear"},
+        "group_member": {"green", "amber", "clear"},
+        "partner": {"clear"},
+    }
+    for who, names in expectations.items():
+        results = backend().search(world[who], "drone")
+        assert {h.pk for h in results.hits} == {docs[n].pk for n in names}, who
+        assert results.total == len(names), who
+        assert sum(results.facets["type"].values()) == len(names), who
+        tlps = results.facets["tlp"]
+        assert ("AMBER" in tlps) == ("amber" in names), who
+        assert sum(results.facets["state"].values()) == len(names), who
+    anonymous = backend().search(None, "drone")
+    assert {h.pk for h in anonymous.hits} == {docs["clear"].pk}
+    assert anonymous.total == 1
+
+
+def test_pages_are_counted_after_the_access_filter(world):
+    member = world["member"]
+    first = backend().search(member, "drone", page=1, page_size=1)
+    second = backend().search(member, "drone", page=2, page_size=1)
+    third = backend().search(member, "drone", page=3, page_size=1)
+    assert first.total == second.total == 2
+    assert len(first.hits) == len(second.hits) == 1 and third.hits == []
+    assert {first.hits[0].pk, second.hits[0].pk} == {world["docs"]["green"].pk, world["docs"]["clear"].pk}
+
+
+def test_deactivated_account_finds_nothing(world):
+    owner = world["owner"]
+    owner.is_active = False
+    owner.save()
+    owner._access_labels = None
+    assert backend().search(owner, "drone").total == 0
+
+
+def test_stemming_accent_folding_phrase_and_prefix(world):
+    owner, docs = world["owner"], world["docs"]
+    assert docs["green"].pk in found(owner, "drones")
+    assert docs["green"].pk in found(owner, "airport")
+    assert found(owner, "politie") == {docs["clear"].pk}
+    assert found(owner, "polítie") == {docs["clear"].pk}
+    assert found(owner, '"drone detection"') == {docs["green"].pk}
+    assert found(owner, '"detection drone"') == set()
+    assert found(owner, "jamm*") == {docs["amber"].pk}
+    assert found(owner, "leaf*") == {docs["clear"].pk}
+    assert found(owner, "drone zzzunknown") == set()
+
+
+def test_snippets_are_escaped_and_highlighted(index_dir):
+    owner = UserFactory()
+    make_document(owner, title="Markup", body="<script>alert(1)</script> the radar drones here")
+    TantivyEngine().rebuild()
+    [hit] = backend().search(owner, "radar").hits
+    assert "<script>" not in hit.snippet_html
+    assert "&lt;script&gt;" in hit.snippet_html
+    assert "<mark>radar</mark>" in hit.snippet_html
+
+
+def test_facet_filters_and_type(world):
+    owner, docs = world["owner"], world["docs"]
+    assert found(owner, "drone", facets={"tlp": "CLEAR"}) == {docs["clear"].pk}
+    assert found(owner, "drone", facets={"state": "draft"}) == {docs["draft"].pk}
+    assert len(found(owner, "drone", models=[DOC])) == 4
+    assert found(owner, "drone", models=["nothing.here"]) == set()
+
+
+HOSTILE = [
+    '"unbalanced',
+    "a AND (b",
+    "title:x",
+    "*",
+    ")))",
+    "OR OR",
+    "labels:public",
+    "drone~2",
+    "[1 TO 5]",
+    "\\",
+    "",
+    "-",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_fail(world, query):
+    member = world["member"]
+    client = Client()
+    client.force_login(member)
+    assert client.get("/search/", {"q": query}).status_code == 200
+    assert client.get("/api/v1/search", {"q": query}).status_code == 200
+    results = backend().search(member, query)
+    assert all(hit.pk in {world["docs"]["green"].pk, world["docs"]["clear"].pk} for hit in results.hits)
+
+
+def test_query_parser():
+    assert [c.kind for c in parse('"drone detection" jamm* OR (radar')] == ["phrase", "prefix", "word"]
+    assert parse('"unbalanced quote') == parse("unbalanced quote")
+    assert parse("*") == [] and parse("OR OR") == []
+
+
+def test_index_follows_create_update_delete_actions(index_dir, django_capture_on_commit_callbacks):
+    owner = UserFactory()
+    member = UserFactory()
+    # The tasks are enqueued on commit; the test settings run them at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        document = actions.do_create_document(owner, title="Thermal camera", tlp=TLP.GREEN, state="published")
+    assert found(member, "thermal") == {document.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_update_document(owner, document, title="Infrared camera")
+    assert found(member, "thermal") == set()
+    assert found(member, "infrared") == {document.pk}
+    # Made a draft: gone for the member, still there for the owner.
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_update_document(owner, Document.objects.get(pk=document.pk), state="draft")
+    assert found(member, "infrared") == set()
+    assert found(owner, "infrared") == {document.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_delete_document(owner, Document.objects.get(pk=document.pk))
+    assert found(owner, "infrared") == set()
+
+
+def test_rolled_back_write_never_reaches_the_index(index_dir, django_capture_on_commit_callbacks):
+    owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        actions.do_create_document(owner, title="Thermal camera", tlp=TLP.GREEN, state="published")
+    assert len(callbacks) == 1  # the index task waits for the commit
+    assert found(owner, "thermal") == set()
+
+
+def test_search_rebuild_command(index_dir):
+    owner = UserFactory()
+    make_document(owner, title="Number plate recognition")
+    make_document(owner, title="Plate readers")
+    err = io.StringIO()
+    out = io.StringIO()
+    call_command("search_rebuild", stdout=out, stderr=err)
+    assert "100%" in err.getvalue()
+    assert "Indexed 2 items" in out.getvalue()
+    assert len(found(owner, "plate")) == 2
+
+
+def test_missing_index_says_so_and_does_not_fail(index_dir):
+    owner = UserFactory()
+    make_document(owner, title="Forensics lab")
+    assert not index_dir.exists()
+    results = backend().search(owner, "forensics")
+    assert results.missing and results.total == 0
+    client = Client()
+    client.force_login(owner)
+    response = client.get("/search/", {"q": "forensics"})
+    assert response.status_code == 200
+    assert "search index is missing" in response.content.decode()
+    api = client.get("/api/v1/search", {"q": "forensics"}).json()
+    assert api["index_missing"] is True and api["count"] == 0
+
+
+def test_broken_index_folder_answers_the_notice(index_dir):
+    owner = UserFactory()
+    make_document(owner, title="Forensics lab")
+    TantivyEngine().rebuild()
+    shutil.rmtree(index_dir)
+    client = Client()
+    client.force_login(owner)
+    response = client.get("/search/", {"q": "forensics"})
+    assert response.status_code == 200 and "search index is missing" in response.content.decode()
+
+
+def test_search_page_and_api(world):
+    client = Client()
+    client.force_login(world["member"])
+    page = client.get("/search/", {"q": "drone"}).content.decode()
+    assert "Drone detection at airports" in page
+    assert "Drone jamming trial" not in page and "Drone draft notes" not in page
+    assert "tlp=CLEAR" in page  # facet links
+    filtered = client.get("/search/", {"q": "drone", "tlp": "CLEAR"}).content.decode()
+    assert "Public drone leaflet" in filtered and "Drone detection at airports" not in filtered
+    body = client.get("/api/v1/search", {"q": "drone"}).json()
+    assert body["count"] == 2
+    assert {r["id"] for r in body["results"]} == {world["docs"]["green"].pk, world["docs"]["clear"].pk}
+    assert sum(body["facets"]["tlp"].values()) == 2
+    partner = Client()
+    partner.force_login(world["partner"])
+    assert partner.get("/api/v1/search", {"q": "drone"}).json()["count"] == 1
+
+
+def test_stale_index_never_shows_an_item_that_became_hidden(index_dir):
+    """A change whose index task has not run yet: the hit is dropped and the result says it lags."""
+    owner, member = UserFactory(), UserFactory()
+    document = make_document(owner, tlp=TLP.GREEN, title="Covert camera")
+    TantivyEngine().rebuild()
+    Document.objects.filter(pk=document.pk).update(tlp=TLP.RED)
+    document.refresh_from_db()
+    access.sync_labels(document)
+    results = backend().search(member, "covert")
+    assert results.hits == [] and results.lagging
+    assert found(owner, "covert") == {document.pk}
+
+
+def test_search_link_in_navigation(world):
+    client = Client()
+    client.force_login(world["member"])
+    assert 'href="/search/"' in client.get("/").content.decode()
+
+
+def test_bulk_reindex_task(index_dir):
+    from enlets.search.tasks import reindex_items
+
+    owner, other = UserFactory(), UserFactory()
+    document = make_document(owner, state=Document.State.DRAFT, title="Handover notes")
+    TantivyEngine().rebuild()
+    Document.objects.filter(pk=document.pk).update(owner=other)
+    reindex_items.enqueue(model_key=DOC, pks=[document.pk, 999999])
+    assert found(other, "handover") == {document.pk}
+    assert found(owner, "handover") == set()
+
+
+def test_huge_page_number_is_capped(world):
+    client = Client()
+    client.force_login(world["member"])
+    response = client.get("/api/v1/search", {"q": "drone", "page": 10**12})
+    assert response.status_code == 200
+    assert response.json()["index_missing"] is False and response.json()["results"] == []
+    assert client.get("/search/", {"q": "drone", "page": str(10**30)}).status_code == 200
+
+
+@given(st.text(max_size=80))
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_parser_never_raises_and_keeps_words_only(text):
+    for clause in parse(text):
+        assert clause.kind in ("word", "phrase", "prefix")
+        assert all(word and all(ch.isalnum() for ch in word) for word in clause.words)
+
+
+@given(st.text(alphabet=st.sampled_from('ab "*()-:~^\\[]{}!+&|/OR AND'), max_size=40))
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+def test_engine_never_raises_on_syntax_soup(world, text):
+    results = backend().search(world["member"], text)
+    assert results.total >= 0 and not results.missing
+
+
+def test_markdown_fields_are_indexed_as_text(index_dir):
+    owner = UserFactory()
+    make_document(owner, title="Notes", body="## Operational problem\n\nThe **radar** was [slow](https://x.test).")
+    TantivyEngine().rebuild()
+    [hit] = backend().search(owner, "radar").hits
+    assert "##" not in hit.snippet_html and "**" not in hit.snippet_html and "https" not in hit.snippet_html
+    assert "<mark>radar</mark>" in hit.snippet_html
+
+
+def test_ownership_transfer_moves_drafts_in_the_index(index_dir, django_capture_on_commit_callbacks):
+    from enlets.network.actions import do_transfer_ownership
+
+    leaving = UserFactory()
+    successor = UserFactory(organisation=leaving.organisation)
+    ncp = UserFactory(role=Role.NCP, organisation=leaving.organisation)
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = actions.do_create_document(leaving, title="Handover notes on drone jamming", state="draft")
+    assert found(successor, "jamming") == set()
+    with django_capture_on_commit_callbacks(execute=True):
+        do_transfer_ownership(ncp, leaving, successor)
+    assert found(successor, "jamming") == {draft.pk}
+    assert found(leaving, "jamming") == set()
