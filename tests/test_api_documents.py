@@ -272,7 +272,7 @@ def test_attachment_upload_download_and_limits(user, settings):
     assert b"".join(download.streaming_content) == PDF
     assert download["Content-Disposition"].startswith("attachment;")
     assert download["X-Content-Type-Options"] == "nosniff"
-    assert AuditEvent.objects.filter(action="documents.document.download", object_id=str(doc.pk)).exists()
+    assert AuditEvent.objects.filter(action="documents.document.attachment_download", object_id=str(doc.pk)).exists()
 
     # Somebody outside the audience gets 404, for the file as for the document.
     outsider = as_user(UserFactory())

@@ -67,7 +67,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     drafts = list(
         documents.filter(state=Document.State.DRAFT)
         .filter(
-            Q(owner_id=user.pk) | Q(pk__in=through.objects.filter(user_id=user.pk).values("document_id"))
+            Q(owner_id=user.pk)
+            | Q(
+                pk__in=through.objects.filter(user_id=user.pk).values("document_id")
+            )  # access: narrows documents already visible_to(user) to own drafts
         )  # access: narrows `documents`, already visible_to(user)
         .order_by("-updated_at", "-id")[:10]
     )
@@ -79,7 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     chaired_ids = [m.group_id for m in memberships if m.role == GroupMembership.Role.CHAIR]
     pending = {
         row["group"]: row["n"]
-        for row in GroupMembership.objects.filter(
+        for row in GroupMembership.objects.filter(  # access: join requests to groups this person chairs
             group_id__in=chaired_ids, status=GroupMembership.Status.REQUESTED
         )  # access: requests to groups this person chairs
         .values("group")
@@ -96,7 +99,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for m in memberships
     ]
     my_requests = list(
-        GroupMembership.objects.filter(user=user, status=GroupMembership.Status.REQUESTED).select_related(
+        GroupMembership.objects.filter(
+            user=user, status=GroupMembership.Status.REQUESTED
+        ).select_related(  # access: this person's own join requests
             "group"
         )  # access: own requests
     )
@@ -107,7 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             is_active=True, vetted_at__isnull=True, organisation__country_id=user.organisation.country_id
         ).count()
     elif user.is_secretariat:
-        unvetted = User.objects.filter(
+        unvetted = User.objects.filter(  # access: the Secretariat manages everyone
             is_active=True, vetted_at__isnull=True
         ).count()  # access: can_manage_people_of checked above
 
@@ -166,7 +171,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     form = AuditFilterForm(request.GET)
     queryset: QuerySet[AuditEvent] = form.filter(
-        AuditEvent.objects.all()
+        AuditEvent.objects.all()  # access: auditors only; details hidden per item by detail_visible_ids
     )  # access: auditors only; details hidden per item
     before = _int_param(request, "before")
     after = _int_param(request, "after")
@@ -220,7 +225,7 @@ def audit_event(request: HttpRequest, pk: int) -> HttpResponse:
                 .order_by("-id")
                 .values_list("id", flat=True)
                 .first(),
-                "next": AuditEvent.objects.filter(id__gt=event.id)
+                "next": AuditEvent.objects.filter(id__gt=event.id)  # access: auditors only; ids of neighbouring events
                 .order_by("id")
                 .values_list("id", flat=True)
                 .first(),  # access: auditors only

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.urls import NoReverseMatch, reverse
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
@@ -20,8 +20,9 @@ from enlets.core.api import ERRORS, Page, api, apply_ordering, current_user, res
 from enlets.core.errors import InvalidInput
 from enlets.core.markdown import render as render_markdown
 from enlets.core.models import TLP
-from enlets.core.shared import get_visible_or_404, record_read
+from enlets.core.shared import get_visible_or_404
 from enlets.documents import actions
+from enlets.documents.files import serve_attachment
 from enlets.documents.models import Attachment, Document
 from enlets.network.access import groups_visible_to, organisations_visible_to, people_visible_to
 from enlets.network.models import Country, InterestGroup, User
@@ -262,7 +263,7 @@ def _resolve_audience(user: Any, audience: dict[str, Any]) -> dict[str, list[Any
         resolved["audience_countries"] = _resolve(
             "audience.countries",
             audience["countries"],
-            Country.objects.all(),
+            Country.objects.all(),  # access: countries are public reference data
             "code",
             _upper,  # access: countries are public
         )
@@ -285,7 +286,7 @@ def _resolve_space(user: Any, data: dict[str, Any]) -> None:
         data["space_country"] = _resolve(
             "space_country",
             [data["space_country"]],
-            Country.objects.all(),
+            Country.objects.all(),  # access: countries are public reference data
             "code",
             _upper,  # access: countries are public
         )[0]
@@ -328,7 +329,9 @@ def list_documents(request: HttpRequest, filters: Query[DocumentFilters]) -> Que
         qs = qs.filter(state=filters.state)
     if filters.mine:
         through = Document.co_authors.through
-        qs = qs.filter(Q(owner_id=user.pk) | Q(pk__in=through.objects.filter(user_id=user.pk).values("document_id")))
+        qs = qs.filter(
+            Q(owner_id=user.pk) | Q(pk__in=through.objects.filter(user_id=user.pk).values("document_id"))
+        )  # access: narrows qs, already visible_to(user)
     if (filters.ordering or "").lstrip("-") == "tlp":
         qs = qs.annotate(tlp_rank=TLP_RANK)
     return with_related(apply_ordering(qs, filters.ordering, ORDERING, "-updated"))
@@ -403,20 +406,7 @@ def add_attachment(request: HttpRequest, document_id: int, file: File[UploadedFi
 def download_attachment(request: HttpRequest, document_id: int, attachment_id: int) -> FileResponse:
     user = current_user(request)
     document = get_visible_or_404(Document, user, document_id, audit_read=False)
-    attachment = Attachment.objects.filter(document=document, pk=attachment_id).first()
-    if attachment is None:
-        raise Http404
-    record_read(user, document, action="download")
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    # Never let a browser guess a type and run what was uploaded.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return serve_attachment(user, document, attachment_id)
 
 
 api.add_router("/documents", router)

@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, Value, When
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,9 +18,10 @@ from enlets.core.errors import ActionError, InvalidInput, NotAllowed
 from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate, sort_queryset
 from enlets.core.models import TLP
-from enlets.core.shared import get_visible_or_404, record_read
+from enlets.core.shared import get_visible_or_404
 from enlets.core.uploads import check_upload
 from enlets.documents import actions
+from enlets.documents.files import serve_attachment
 from enlets.documents.forms import SORTS, DocumentFilterForm, DocumentForm, TransferForm
 from enlets.documents.models import Attachment, Document
 from enlets.network.models import Country, InterestGroup
@@ -50,10 +51,14 @@ def document_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, queryset)
     # The group and country filters come from links (a group page, a country page): name them.
     group = (
-        InterestGroup.objects.filter(slug=request.GET.get("group", "")).first() if request.GET.get("group") else None
+        InterestGroup.objects.filter(slug=request.GET.get("group", "")).first()
+        if request.GET.get("group")
+        else None  # access: names the filter; groups are listed to everyone
     )
     country = (
-        Country.objects.filter(pk=request.GET.get("country", "").upper()).first()
+        Country.objects.filter(
+            pk=request.GET.get("country", "").upper()
+        ).first()  # access: countries are public reference data
         if request.GET.get("country")
         else None
     )
@@ -209,27 +214,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> HttpResponse:
     if (sign_in := _sign_in_unless_visible(request, pk)) is not None:
         return sign_in
-    # The read is audited below, naming the file, instead of as a plain document read.
     document = get_visible_or_404(Document, request.user, pk, audit_read=False)
-    attachment = get_object_or_404(Attachment, pk=att_pk, document=document)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("The file is missing.") from exc
-    record_read(
-        request.user,
-        document,
-        "attachment_download",
-        changes={"attachment": {"id": attachment.pk, "name": attachment.original_name, "sha256": attachment.sha256}},
-    )
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    # A file is data, never a page of this site: no sniffing, no script, no caching by proxies.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return serve_attachment(request.user, document, att_pk)
 
 
 @login_required

@@ -253,7 +253,9 @@ def me(request: HttpRequest) -> dict[str, Any]:
     user: User = current_user(request)
     org = user.organisation
     slugs = list(
-        InterestGroup.objects.filter(pk__in=user.approved_group_ids()).order_by("slug").values_list("slug", flat=True)
+        InterestGroup.objects.filter(pk__in=user.approved_group_ids())
+        .order_by("slug")
+        .values_list("slug", flat=True)  # access: the caller's own groups
     )
     return {
         "username": user.username,
