@@ -11,7 +11,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/enlets
 PYTEST_WORKERS ?= 2
 DEMO_ENV := ENLETS_DEMO_MODE=1
 
-.PHONY: run install browser test test-sqlite test-postgres test-e2e bench lint format clean postgres
+.PHONY: run install browser pdf-libs test test-sqlite test-postgres test-e2e bench lint format clean postgres
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,21 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-run: install
+# The system libraries WeasyPrint draws PDFs with (topic summaries), from Debian, when missing.
+pdf-libs:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+		echo "Installing Debian's Pango and DejaVu fonts for PDF reports"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; \
+	fi
+
+run: install pdf-libs
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v0
 	$(DEMO_ENV) $(PY) manage.py createcachetable
 	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	$(DEMO_ENV) $(PY) manage.py search_rebuild
+	$(DEMO_ENV) $(PY) manage.py schedule_digests
 	@echo "Serving ENLETS Hub on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the task worker)"
 	@$(DEMO_ENV) $(PY) manage.py db_worker --interval 2 & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
@@ -45,7 +54,7 @@ define run_pytest
 	$(1) $(PYTEST) $(2); rc=$$?; if [ $$rc -ne 0 ] && [ $$rc -ne 5 ]; then exit $$rc; fi
 endef
 
-test: install browser test-sqlite test-postgres test-e2e
+test: install browser pdf-libs test-sqlite test-postgres test-e2e
 
 test-sqlite: install
 	@echo "== tests on SQLite =="
@@ -63,7 +72,7 @@ test-e2e: install browser
 	@echo "== end-to-end tests in Chromium =="
 	$(call run_pytest,,-m e2e -q -p no:xdist)
 
-bench: install postgres
+bench: install postgres pdf-libs
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: install

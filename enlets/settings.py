@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "enlets.core",
     "enlets.network",
     "enlets.documents",
+    "enlets.practices",
     "enlets.search",
 ]
 
@@ -129,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "enlets.core.context_processors.platform",
+                "enlets.core.notifications.unread_notifications",
             ],
         },
     },
@@ -242,6 +244,12 @@ EMAIL_HOST_USER = os.environ.get("ENLETS_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("ENLETS_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("ENLETS_EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("ENLETS_DEFAULT_FROM_EMAIL", "ENLETS Hub <no-reply@enlets.invalid>")
+# When the e-mail digests of new practices go out: daily at this hour (UTC), weekly on this weekday
+# (0 = Monday) at the same hour (enlets/practices/tasks.py).
+ENLETS_DIGEST_HOUR = env_int("ENLETS_DIGEST_HOUR", 6)
+ENLETS_DIGEST_WEEKDAY = env_int("ENLETS_DIGEST_WEEKDAY", 0)
+# The address people reach the platform at: links in e-mails sent by background tasks use it.
+ENLETS_BASE_URL = os.environ.get("ENLETS_BASE_URL", "http://127.0.0.1:8000")
 if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -348,7 +356,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("ENLETS_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint and its font library log dozens of INFO lines per PDF.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 PLATFORM_NAME = "ENLETS Hub"

@@ -101,3 +101,64 @@ def make_document(
     document.co_authors.set(co_authors)
     access.sync_labels(document)
     return document
+
+
+# --- Practices (the best-practice exchange) ------------------------------------------------------
+
+COMPLETE_PRACTICE = {
+    "summary": "Dutch police cut stolen-vehicle search time with fixed ANPR cameras on motorways.",
+    "problem": "Stolen vehicles crossed the border before a patrol could respond.",
+    "solution": "Fixed **ANPR** cameras at 40 motorway points, matched against the national list.",
+    "technology": "ANPR cameras, hit-list matching",
+    "results": "Recovery within 24 hours rose from 31% to 58% over 12 months (measured).",
+    "legal_basis": "Police Act, article 3; national ANPR regulation.",
+    "transferability": "Needs a national hit list and a legal basis for retention of hits.",
+}
+
+
+def make_topic(name: str | None = None, *, reviewers=(), slug: str | None = None):
+    """A topic with reviewers, written straight to the table (no audit)."""
+    from django.utils.text import slugify
+
+    from enlets.practices.models import Topic
+
+    name = name or f"Topic {Topic.objects.count() + 1}"
+    topic = Topic.objects.create(name=name, slug=slug or slugify(name))
+    topic.reviewers.set(reviewers)
+    return topic
+
+
+def make_practice(
+    owner: User,
+    *,
+    topics=(),
+    state: str = "draft",
+    reviewer: User | None = None,
+    tlp: str = TLP.GREEN,
+    audience: dict | None = None,
+    title: str = "ANPR on motorways",
+    **content,
+):
+    """A complete practice made through the actions (so labels, revisions and audit are real),
+    then taken through the workflow to `state` by `reviewer` (a reviewer of one of its topics)."""
+    from enlets.practices import actions
+    from enlets.practices.models import ReviewCriterion
+
+    fields = {**COMPLETE_PRACTICE, **content}
+    practice = actions.do_create_practice(owner, tlp=tlp, audience=audience, topics=list(topics), title=title, **fields)
+    steps = {
+        "draft": [],
+        "submitted": ["submit"],
+        "in_review": ["submit", "start_review"],
+        "changes_requested": ["submit", "request_changes"],
+        "published": ["submit", "publish"],
+        "rejected": ["submit", "reject"],
+        "archived": ["submit", "publish", "archive"],
+    }[state]
+    all_ticked = {c: True for c in ReviewCriterion.values}
+    for step in steps:
+        actor = owner if step in ("submit", "archive") else reviewer
+        practice = actions.do_transition(
+            actor, practice, step, checklist=all_ticked, comment="Reviewed." if step != "submit" else ""
+        )
+    return practice

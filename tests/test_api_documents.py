@@ -304,3 +304,20 @@ def test_attachment_upload_needs_edit_rights(user):
     response = as_user(user).upload(f"/documents/{doc.pk}/attachments", {"file": SimpleUploadedFile("a.pdf", PDF)})
     assert response.status_code == 403
     assert doc.attachments.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        # PostgreSQL cannot store or compare a NUL character; SQLite no integer beyond 64 bits.
+        ("get", "/documents?q=a%00b", None),
+        ("post", "/documents", {"title": "nul \x00 inside"}),
+        ("post", "/documents", {"title": "x", "tlp": "AMBER", "audience": {"organisations": [10**20]}}),
+    ],
+)
+def test_input_the_database_cannot_take_is_422_not_500(user, method, path, payload):
+    api = as_user(user)
+    response = api.get(path) if method == "get" else api.post(path, payload)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid"
+    assert Document.objects.count() == 0

@@ -9,7 +9,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from enlets.core.models import TLP
 from enlets.documents.actions import do_add_attachment
 from enlets.network.models import Organisation, Role
-from tests.factories import InterestGroupFactory, OrganisationFactory, UserFactory, join, make_document
+from tests.factories import (
+    InterestGroupFactory,
+    OrganisationFactory,
+    UserFactory,
+    join,
+    make_document,
+    make_practice,
+    make_topic,
+)
 from tests.test_api_helpers import API, as_user
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +40,15 @@ def test_every_get_operation_answers_json_for_every_role(client, role):
     join(owner, group, chair=True)
     document = make_document(owner, tlp=TLP.AMBER, groups=[group])
     attachment = do_add_attachment(owner, document, SimpleUploadedFile("a.pdf", PDF))
+    reviewer = UserFactory()
+    practice = make_practice(
+        owner,
+        topics=[make_topic("Smoke", reviewers=[reviewer])],
+        state="published",
+        reviewer=reviewer,
+        tlp=TLP.AMBER,
+        audience={"audience_groups": [group]},
+    )
     if role == "unvetted":
         caller = UserFactory(vetted_at=None)
     elif role == Role.EXTERNAL_PARTNER:
@@ -48,6 +65,8 @@ def test_every_get_operation_answers_json_for_every_role(client, role):
         "token_id": api.token.pk,
         "membership_id": group.memberships.first().pk,
         "event_id": 1,
+        "practice_id": practice.pk,
+        "number": 1,
     }
     spec = client.get(f"{API}/openapi.json").json()
     checked = 0

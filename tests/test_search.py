@@ -327,3 +327,21 @@ def test_ownership_transfer_moves_drafts_in_the_index(index_dir, django_capture_
         do_transfer_ownership(ncp, leaving, successor)
     assert found(successor, "jamming") == {draft.pk}
     assert found(leaving, "jamming") == set()
+
+
+@given(st.text(alphabet=st.sampled_from("abc XY.,:;()%?'\"/@0123456789-+\n\t é"), max_size=120))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_markdown_fast_path_matches_the_renderer(text):
+    """Indexing skips the Markdown renderer for text without markup: it must give what the renderer gives."""
+    import html
+
+    from enlets.core.markdown import plain_excerpt
+    from enlets.search.fields import SearchField, _has_markup
+
+    field = SearchField("body", markdown=True)
+
+    class Item:
+        body = text
+
+    if text.strip() and not _has_markup(text):
+        assert field.value(Item()) == html.unescape(plain_excerpt(text, length=10 * len(text) + 10))

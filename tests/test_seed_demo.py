@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 def seed() -> str:
     out = StringIO()
     with override_settings(DEMO_MODE=True):
-        call_command("seed_demo", stdout=out)
+        # The demo practices have their own test (test_practices_demo.py); loading them takes a while.
+        call_command("seed_demo", "--without-practices", stdout=out)
     return out.getvalue()
 
 

@@ -24,6 +24,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import BaseModel, field_validator
 
 from enlets.core.errors import ActionError, InvalidInput, NotAllowed
 
@@ -120,6 +121,38 @@ api = EnletsAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+
+DB_INT_MAX = 2**63 - 1
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why `value` (or something inside it) can never reach the database, or None."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, str) and "\x00" in value:
+        return "May not contain NUL characters."
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > DB_INT_MAX:
+        return "No such id: too large."
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        return next((reason for v in value if (reason := _unstorable(v))), None)
+    return None
+
+
+class InputSchema(Schema):
+    """Input that refuses what the database cannot take: PostgreSQL cannot store or even compare a
+    NUL character, SQLite an integer beyond 64 bits. Either would surface as a server error
+    instead of a 422 naming the field."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        reason = _unstorable(value)
+        if reason:
+            raise ValueError(reason)
+        return value
 
 
 class ErrorOut(Schema):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -36,3 +38,22 @@ def reset(token: contextvars.Token) -> None:
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+_bulk_load: contextvars.ContextVar[bool] = contextvars.ContextVar("enlets_bulk_load", default=False)
+
+
+@contextmanager
+def bulk_load() -> Iterator[None]:
+    """Loading many rows at once (the demo data): in-app notifications are still written, but no
+    e-mail is sent and no index task is queued per write, because the caller rebuilds the search
+    index afterwards (`manage.py search_rebuild`). The audit trail is written as always."""
+    token = _bulk_load.set(True)
+    try:
+        yield
+    finally:
+        _bulk_load.reset(token)
+
+
+def in_bulk_load() -> bool:
+    return _bulk_load.get()

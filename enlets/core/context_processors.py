@@ -16,6 +16,8 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
 
     items = [
         ("Dashboard", reverse("dashboard")),
+        ("Practices", reverse("practices:list")),
+        ("Topics", reverse("practices:topics")),
         ("Documents", reverse("documents:list")),
         ("Search", reverse("search:search")),
         ("People", reverse("network:people")),
@@ -29,10 +31,10 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
     if getattr(user, "can_audit", False):
         items.append(("Audit trail", reverse("core:audit")))
     path = request.path
-    return [
-        {"label": label, "url": url, "active": path == url or (url != "/" and path.startswith(url))}
-        for label, url in items
-    ]
+    # The deepest matching entry is the current one (/practices/topics/ is Topics, not Practices).
+    matches = [url for _label, url in items if path == url or (url != "/" and path.startswith(url))]
+    current = max(matches, key=len) if matches else None
+    return [{"label": label, "url": url, "active": url == current} for label, url in items]
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:

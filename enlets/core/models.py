@@ -7,6 +7,7 @@ and its writes go through the owning app's actions module, which records an `Aud
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -152,3 +153,59 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head {self.last_hash[:12]}"
+
+
+def attachment_path(instance: models.Model, filename: str) -> str:
+    # A random name: the original name is kept in the row, never used on disk.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class StoredAttachment(models.Model):
+    """A file attached to a shared item; checked by core.uploads.check_upload before it is stored.
+
+    A concrete subclass adds the foreign key to its item; the file is served only through the
+    item's visibility check (enlets/documents/files.py serve_attachment).
+    """
+
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Notification(models.Model):
+    """A message in a person's in-app inbox (and, when `emailed`, also sent by e-mail).
+
+    Made only for people who may see the item it is about, at the moment it is made
+    (core.notify.notify checks it), so an inbox never names an item its reader may not see.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    verb = models.CharField(max_length=60)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.text}"

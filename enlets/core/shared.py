@@ -69,3 +69,62 @@ def apply_audience(item: SharedItem, audience: dict[str, Iterable[models.Model]]
         if name in audience:
             getattr(item, name).set(list(audience[name] or []))
     access.sync_labels(item)
+
+
+def attach_file(
+    actor: Any, item: SharedItem, upload: Any, attachment_model: type[models.Model], item_field: str
+) -> Any:
+    """Check an upload (size and type, on its content), store it under a random name and record it
+    on `item` with an audit event. Call inside the app's action (its transaction and rights check).
+    A file already written is removed again if the row or the audit event cannot be saved."""
+    from django.utils import timezone
+
+    from enlets.core.uploads import check_upload
+
+    checked = check_upload(upload)
+    name = (upload.name or "file").replace("/", "_").replace("\\", "_")[:255]
+    attachment = attachment_model(
+        **{item_field: item},
+        original_name=name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, upload, save=False)
+    stored = attachment.file
+    try:
+        attachment.save()
+        type(item).objects.filter(pk=item.pk).update(updated_at=timezone.now())
+        audit.record(
+            f"{item._meta.app_label}.attachment.create",
+            actor=actor,
+            obj=item,
+            object_repr=str(item),
+            changes={
+                "attachment": [
+                    None,
+                    {"name": name, "size": checked.size, "sha256": checked.sha256, "type": checked.content_type},
+                ]
+            },
+        )
+    except Exception:
+        stored.delete(save=False)
+        raise
+    return attachment
+
+
+def detach_file(actor: Any, item: SharedItem, attachment: Any) -> None:
+    """Remove an attachment row with an audit event; the file goes once the transaction commits."""
+    from django.db import transaction
+
+    audit.record(
+        f"{item._meta.app_label}.attachment.delete",
+        actor=actor,
+        obj=item,
+        object_repr=str(item),
+        changes={"attachment": [{"name": attachment.original_name, "sha256": attachment.sha256}, None]},
+    )
+    stored = attachment.file
+    attachment.delete()
+    transaction.on_commit(lambda: stored.delete(save=False))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import filetype
 from django.conf import settings
@@ -87,3 +89,30 @@ def check_upload(upload: UploadedFile, field: str = "file") -> CheckedUpload:
         digest.update(chunk)
     upload.seek(0)
     return CheckedUpload(content_type=mime, size=size, sha256=digest.hexdigest())
+
+
+def check_form_files(form: Any, field: str = "files") -> bool:
+    """Check every upload of a form before anything is written, so a refused file leaves nothing
+    behind; each refusal becomes a form error naming the file. True when all may be stored."""
+    ok = True
+    for upload in form.cleaned_data.get(field) or []:
+        try:
+            check_upload(upload, field=field)
+        except InvalidInput as error:
+            form.add_error(field, f"{upload.name}: {error.message}")
+            ok = False
+    return ok
+
+
+def attach_all(add: Callable[[Any], Any], files: list[Any]) -> list[Any]:
+    """Attach every file or none: `add(upload)` is the app's action; if one fails, the caller's
+    transaction rolls back and the files already stored are removed here."""
+    added: list[Any] = []
+    try:
+        for upload in files:
+            added.append(add(upload))
+    except Exception:
+        for attachment in added:
+            attachment.file.delete(save=False)
+        raise
+    return added

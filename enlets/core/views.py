@@ -116,10 +116,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             is_active=True, vetted_at__isnull=True
         ).count()  # access: can_manage_people_of checked above
 
+    practices = _dashboard_practices(user)
     return render(
         request,
         "core/dashboard.html",
         {
+            **practices,
             "recent": recent,
             "drafts": drafts,
             "groups": groups,
@@ -135,6 +137,36 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "group_requests_count": len(my_requests),
         },
     )
+
+
+def _dashboard_practices(user: Any) -> dict[str, Any]:
+    """The exchange on the dashboard: submissions waiting for my review, practices recently
+    published that I may see, and my practices that are not published yet."""
+    from enlets.practices.actions import can_create as can_write_practice
+    from enlets.practices.models import Practice
+
+    visible = Practice.objects.visible_to(user).select_related("owner", "owner_organisation")
+    to_review = list(
+        visible.filter(state__in=(Practice.State.SUBMITTED, Practice.State.IN_REVIEW))
+        .filter(pk__in=Practice.topics.through.objects.filter(topic__reviewers=user).values("practice_id"))
+        .exclude(owner_id=user.pk)  # access: narrows practices already visible_to(user)
+        .order_by("submitted_at", "id")[:10]
+    )
+    published = list(
+        visible.filter(state=Practice.State.PUBLISHED).exclude(owner_id=user.pk).order_by("-published_at", "-id")[:5]
+    )
+    co_authored = Practice.co_authors.through.objects.filter(user_id=user.pk).values("practice_id")
+    mine = list(
+        visible.exclude(state__in=Practice.RELEASED_STATES)
+        .filter(Q(owner_id=user.pk) | Q(pk__in=co_authored))  # access: narrows visible_to(user)
+        .order_by("-updated_at", "-id")[:10]
+    )
+    return {
+        "practices_to_review": to_review,
+        "practices_published": published,
+        "practices_mine": mine,
+        "can_write_practice": can_write_practice(user),
+    }
 
 
 # --- Audit browser -----------------------------------------------------------------------------
@@ -332,7 +364,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    # The reason is ours (raised by a view that names it), never user input.
+    return render(request, "403.html", {"exception": str(exception or "")}, status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

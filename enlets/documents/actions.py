@@ -12,8 +12,7 @@ from django.utils import timezone
 from enlets.core import audit
 from enlets.core.errors import InvalidInput, NotAllowed
 from enlets.core.models import TLP
-from enlets.core.shared import AUDIENCE_FIELDS, apply_audience, validate_marking
-from enlets.core.uploads import check_upload
+from enlets.core.shared import AUDIENCE_FIELDS, apply_audience, attach_file, detach_file, validate_marking
 from enlets.documents.models import Attachment, Document
 from enlets.network.models import User
 from enlets.search.tasks import index_later
@@ -213,37 +212,7 @@ def do_transfer_document(actor: User, document: Document, new_owner: User) -> Do
 def do_add_attachment(actor: User, document: Document, upload: UploadedFile) -> Attachment:
     if not can_edit(actor, document):
         raise NotAllowed("Only the owner and the co-authors add files to this document.")
-    checked = check_upload(upload)
-    name = (upload.name or "file").replace("/", "_").replace("\\", "_")[:255]
-    attachment = Attachment(
-        document=document,
-        original_name=name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=actor,
-    )
-    attachment.file.save(name, upload, save=False)
-    stored = attachment.file
-    try:
-        attachment.save()
-        Document.objects.filter(pk=document.pk).update(updated_at=timezone.now())
-        audit.record(
-            "documents.attachment.create",
-            actor=actor,
-            obj=document,
-            object_repr=str(document),
-            changes={
-                "attachment": [
-                    None,
-                    {"name": name, "size": checked.size, "sha256": checked.sha256, "type": checked.content_type},
-                ]
-            },
-        )
-    except Exception:
-        stored.delete(save=False)
-        raise
-    return attachment
+    return attach_file(actor, document, upload, Attachment, "document")
 
 
 @transaction.atomic
@@ -251,13 +220,4 @@ def do_remove_attachment(actor: User, attachment: Attachment) -> None:
     document = attachment.document
     if not can_edit(actor, document):
         raise NotAllowed("Only the owner and the co-authors remove files from this document.")
-    audit.record(
-        "documents.attachment.delete",
-        actor=actor,
-        obj=document,
-        object_repr=str(document),
-        changes={"attachment": [{"name": attachment.original_name, "sha256": attachment.sha256}, None]},
-    )
-    stored = attachment.file
-    attachment.delete()
-    transaction.on_commit(lambda: stored.delete(save=False))
+    detach_file(actor, document, attachment)

@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
-from enlets.core.api import ERRORS, Page, api, apply_ordering, current_user, responses
+from enlets.core.api import ERRORS, InputSchema, Page, api, apply_ordering, current_user, responses
 from enlets.core.errors import InvalidInput
 from enlets.core.markdown import render as render_markdown
 from enlets.core.models import TLP
@@ -43,7 +43,7 @@ ACTION_TO_API_FIELD = {
 # --- Schemas ----------------------------------------------------------------------------------------
 
 
-class AudienceIn(Schema):
+class AudienceIn(InputSchema):
     countries: list[str] = Field(default_factory=list, description="ISO codes, e.g. NL, DE.")
     organisations: list[int] = Field(default_factory=list, description="Organisation ids.")
     groups: list[str] = Field(default_factory=list, description="Interest group slugs.")
@@ -57,7 +57,7 @@ class AudienceOut(Schema):
     people: list[str]
 
 
-class DocumentIn(Schema):
+class DocumentIn(InputSchema):
     title: str = Field(description="At most 200 characters.")
     summary: str = Field("", description="At most 300 characters.")
     body: str = Field("", description="Markdown.")
@@ -74,14 +74,14 @@ class DocumentIn(Schema):
     )
 
 
-class AudiencePatch(Schema):
+class AudiencePatch(InputSchema):
     countries: list[str] | None = None
     organisations: list[int] | None = None
     groups: list[str] | None = None
     people: list[str] | None = None
 
 
-class DocumentPatch(Schema):
+class DocumentPatch(InputSchema):
     """Only the fields sent are changed; in `audience`, only the lists sent are replaced."""
 
     title: str | None = None
@@ -190,7 +190,7 @@ class DocumentOut(DocumentListOut):
         return render_markdown(obj.body)
 
 
-class DocumentFilters(Schema):
+class DocumentFilters(InputSchema):
     q: str | None = Field(None, description="Words in the title or summary.")
     space: SpaceValue | None = None  # type: ignore[valid-type]
     group: str | None = Field(None, description="Slug of the interest group whose space holds the document.")

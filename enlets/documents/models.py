@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 
-from enlets.core.models import AccessLabel, SharedItem
+from enlets.core.models import AccessLabel, SharedItem, StoredAttachment
 from enlets.core.models import SharedItemQuerySet as DocumentQuerySet
+from enlets.core.models import attachment_path as attachment_path  # migration 0001 refers to it here
 from enlets.search.fields import FacetField, SearchField
 
 
@@ -83,26 +80,11 @@ class DocumentAccessLabel(AccessLabel):
         indexes = [models.Index(fields=["label", "item"], name="document_label_item")]
 
 
-def attachment_path(instance: Attachment, filename: str) -> str:
-    # A random name: the original name is kept in the row, never used on disk.
-    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
-
-
-class Attachment(models.Model):
+class Attachment(StoredAttachment):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, max_length=200)
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=120)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return self.original_name
+    class Meta(StoredAttachment.Meta):
+        pass
 
     def get_absolute_url(self) -> str:
         return reverse("documents:attachment", args=[self.document_id, self.pk])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -14,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from enlets.core.errors import ActionError, InvalidInput, NotAllowed
+from enlets.core.errors import ActionError, NotAllowed
 from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate, sort_queryset
 from enlets.core.models import TLP
 from enlets.core.shared import get_visible_or_404
-from enlets.core.uploads import check_upload
+from enlets.core.uploads import attach_all, check_form_files
 from enlets.documents import actions
 from enlets.documents.files import serve_attachment
 from enlets.documents.forms import SORTS, DocumentFilterForm, DocumentForm, TransferForm
@@ -86,31 +84,6 @@ def document_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _save_attachments(request: HttpRequest, document: Document, files: list[Any]) -> list[Attachment]:
-    """Attach every file or none: the caller's transaction rolls back, and stored files are removed."""
-    added: list[Attachment] = []
-    try:
-        for upload in files:
-            added.append(actions.do_add_attachment(request.user, document, upload))
-    except Exception:
-        for attachment in added:
-            attachment.file.delete(save=False)
-        raise
-    return added
-
-
-def _check_files(form: DocumentForm) -> bool:
-    """Check every upload before anything is written, so a refused file leaves nothing behind."""
-    ok = True
-    for upload in form.cleaned_data.get("files") or []:
-        try:
-            check_upload(upload, field="files")
-        except InvalidInput as error:
-            form.add_error("files", f"{upload.name}: {error.message}")
-            ok = False
-    return ok
-
-
 def _initial_space(request: HttpRequest, form: DocumentForm) -> str | None:
     """?space=group&group=<slug> or ?space=country preselects the space, when it is one of mine."""
     space = request.GET.get("space", "")
@@ -132,7 +105,7 @@ def document_create(request: HttpRequest) -> HttpResponse:
         form = DocumentForm(request.POST, request.FILES, user=request.user)
         valid = form.is_valid()
         # Check the files even when other fields failed, so every error shows at once.
-        files_ok = _check_files(form)
+        files_ok = check_form_files(form)
         if valid and files_ok:
             data = form.action_data()
             try:
@@ -140,7 +113,10 @@ def document_create(request: HttpRequest) -> HttpResponse:
                     document = actions.do_create_document(
                         request.user, co_authors=form.cleaned_data["co_authors"], **data
                     )
-                    _save_attachments(request, document, form.cleaned_data["files"])
+                    attach_all(
+                        lambda upload: actions.do_add_attachment(request.user, document, upload),
+                        form.cleaned_data["files"],
+                    )
             except ActionError as error:
                 add_action_errors(form, error, DocumentForm.ERROR_FIELDS)
             else:
@@ -169,7 +145,7 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = DocumentForm(request.POST, request.FILES, user=request.user, document=document)
         valid = form.is_valid()
         # Check the files even when other fields failed, so every error shows at once.
-        files_ok = _check_files(form)
+        files_ok = check_form_files(form)
         if valid and files_ok:
             data = form.action_data()
             # Only the owner changes the co-authors (the field is disabled for the others).
@@ -177,7 +153,10 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 with transaction.atomic():
                     document = actions.do_update_document(request.user, document, co_authors=co_authors, **data)
-                    _save_attachments(request, document, form.cleaned_data["files"])
+                    attach_all(
+                        lambda upload: actions.do_add_attachment(request.user, document, upload),
+                        form.cleaned_data["files"],
+                    )
             except ActionError as error:
                 add_action_errors(form, error, DocumentForm.ERROR_FIELDS)
             else:

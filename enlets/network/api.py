@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from enlets.core.api import ERRORS, Page, api, apply_ordering, current_user, responses
+from enlets.core.api import ERRORS, InputSchema, Page, api, apply_ordering, current_user, responses
 from enlets.network import actions
 from enlets.network.access import (
     groups_visible_to,
@@ -62,13 +62,13 @@ class CountryOut(Schema):
     is_member_state: bool
 
 
-class CountryIn(Schema):
+class CountryIn(InputSchema):
     code: str = Field(min_length=1, max_length=2, description="ISO 3166-1 alpha-2 (EL for Greece).")
     name: str
     is_member_state: bool = False
 
 
-class CountryFilters(Schema):
+class CountryFilters(InputSchema):
     q: str | None = Field(None, description="Part of the name or the code.")
     member_state: bool | None = None
     ordering: str | None = Field(None, description="code, name (prefix - for descending). Default: name.")
@@ -84,7 +84,7 @@ class OrganisationOut(Schema):
     description: str
 
 
-class OrganisationFilters(Schema):
+class OrganisationFilters(InputSchema):
     q: str | None = Field(None, description="Part of the name or short name.")
     country: str | None = Field(None, description="ISO code.")
     kind: Literal[tuple(Organisation.Kind.values)] | None = None  # type: ignore[valid-type]
@@ -131,7 +131,7 @@ class PersonOut(Schema):
         return obj.phone if may_see_contact_details(viewer, obj) else None
 
 
-class PeopleFilters(Schema):
+class PeopleFilters(InputSchema):
     q: str | None = Field(None, description="Part of the user name, first or last name, job title or expertise.")
     country: str | None = Field(None, description="ISO code of the person's organisation's country.")
     organisation: int | None = Field(None, description="Organisation id.")
@@ -165,7 +165,7 @@ class GroupOut(Schema):
         return obj.archived_at is not None
 
 
-class GroupFilters(Schema):
+class GroupFilters(InputSchema):
     q: str | None = None
     parent: str | None = Field(None, description="Slug of the parent group; 'none' for top-level groups.")
     archived: bool | None = None
@@ -203,16 +203,16 @@ class MembershipOut(Schema):
         return None
 
 
-class MembershipFilters(Schema):
+class MembershipFilters(InputSchema):
     status: Literal[tuple(GroupMembership.Status.values)] | None = None  # type: ignore[valid-type]
     ordering: str | None = Field(None, description="created, user, role (prefix - for descending).")
 
 
-class JoinIn(Schema):
+class JoinIn(InputSchema):
     message: str = Field("", max_length=2000, description="Why you want to join (seen by the chairs).")
 
 
-class DecisionIn(Schema):
+class DecisionIn(InputSchema):
     approve: bool
 
 
@@ -232,13 +232,13 @@ class TokenCreatedOut(TokenOut):
     secret: str = Field(description="Shown this once; only its hash is kept.")
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str
     scope: Literal["read", "write"] = "read"
     expires_days: int | None = Field(None, description="1 to 366; default from ENLETS_API_TOKEN_DEFAULT_DAYS.")
 
 
-class TokenFilters(Schema):
+class TokenFilters(InputSchema):
     status: Literal["active", "expired", "revoked"] | None = None
     ordering: str | None = Field(None, description="created, name, expires (prefix - for descending).")
 

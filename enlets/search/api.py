@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from enlets.core.api import api, current_user, responses
 from enlets.search.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from enlets.search.views import run_search
+from enlets.search.views import FILTER_PARAMETERS, run_search
 
 router = Router(tags=["search"])
 
@@ -21,6 +21,8 @@ class SearchFilters(Schema):
     state: str | None = None
     space: str | None = None
     owner_country: str | None = None
+    topic: str | None = Field(None, description="A topic's slug, e.g. anpr (practices list several topics).")
+    country: str | None = Field(None, description="A country code involved in a practice, e.g. DE.")
     page: int = Field(1, ge=1)
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
@@ -48,7 +50,7 @@ class SearchOut(Schema):
 @router.get("", response=responses(SearchOut), summary="Search everything you may see")
 def search(request: HttpRequest, filters: Query[SearchFilters]) -> dict[str, Any]:
     data = filters.model_dump()
-    chosen = {k: data[k] for k in ("type", "tlp", "state", "space", "owner_country") if data.get(k)}
+    chosen = {k: data[k] for k in FILTER_PARAMETERS if data.get(k)}
     results = run_search(current_user(request), filters.q, chosen, filters.page, filters.page_size)
     return {
         "count": results.total,

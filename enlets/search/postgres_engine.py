@@ -64,7 +64,8 @@ class PostgresEngine(SearchEngine):
         texts: dict[str, list[str]] = {"a": [], "b": [], "c": [], "d": []}
         for field in registry.text_fields(model):
             texts[_weight(field.boost)].append(fold(field.value(item)))
-        facets = {field.name: field.value(item) for field in registry.facet_fields(model)}
+        # A list facet is stored as a JSON array (["anpr", "osint"]), a single one as a string.
+        facets = {field.name: field.stored(item) for field in registry.facet_fields(model)}
         return {
             "title": str(item)[:300],
             **{f"text_{k}": "\n".join(v) for k, v in texts.items()},
@@ -73,14 +74,26 @@ class PostgresEngine(SearchEngine):
         }
 
     def index(self, items: Iterable[models.Model]) -> int:
-        count = 0
+        # One INSERT ... ON CONFLICT DO UPDATE per batch (an upsert on (model, object_id)).
+        # Keyed, so an item listed twice is written once (an upsert may not touch a row twice).
+        by_key = {
+            (registry.model_key(type(item)), item.pk): SearchEntry(
+                model=registry.model_key(type(item)), object_id=item.pk, **self._entry(item)
+            )
+            for item in items
+        }
+        entries = list(by_key.values())
+        if not entries:
+            return 0
         with transaction.atomic():
-            for item in items:
-                SearchEntry.objects.update_or_create(
-                    model=registry.model_key(type(item)), object_id=item.pk, defaults=self._entry(item)
-                )
-                count += 1
-        return count
+            SearchEntry.objects.bulk_create(
+                entries,
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["model", "object_id"],
+                update_fields=["title", "text_a", "text_b", "text_c", "text_d", "facets", "labels", "indexed_at"],
+            )
+        return len(entries)
 
     def delete(self, model: type[models.Model], pks: Iterable[int]) -> None:
         SearchEntry.objects.filter(model=registry.model_key(model), object_id__in=list(pks)).delete()
@@ -136,13 +149,17 @@ class PostgresEngine(SearchEngine):
         known = registry.all_facets()
         for name, value in (facets or {}).items():
             if name in known and name != registry.TYPE_FACET and value:
-                where.append("e.facets ->> %s = %s")
-                params += [name, str(value)]
+                # A single value is stored as a string, a list facet as an array: either matches.
+                # Both containments use the GIN (jsonb_path_ops) index on facets.
+                where.append(
+                    "(e.facets @> jsonb_build_object(%s::text, %s::text)"
+                    " OR e.facets @> jsonb_build_object(%s::text, jsonb_build_array(%s::text)))"
+                )
+                params += [name, str(value), name, str(value)]
         base = f"FROM search_searchentry e, (SELECT {query_sql} AS query) q WHERE {' AND '.join(where)}"
         base_params = query_params + params
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) {base}", base_params)
-            total = cursor.fetchone()[0]
+            total, facet_counts = self._total_and_facets(cursor, base, base_params, known)
             score = "ts_rank(e.vector, q.query)" if tsquery is not None else "0"
             body = "concat_ws(' ', e.text_b, e.text_c, e.text_d)"
             headline = (
@@ -156,17 +173,7 @@ class PostgresEngine(SearchEngine):
                 "ORDER BY score DESC, e.id DESC LIMIT %s OFFSET %s",
                 [*base_params, page_size, (page - 1) * page_size],
             )
-            rows = cursor.fetchall()
-            facet_counts: dict[str, dict[str, int]] = {}
-            if total:
-                for name in known:
-                    column = "e.model" if name == registry.TYPE_FACET else "e.facets ->> %s"
-                    extra = [] if name == registry.TYPE_FACET else [name]
-                    cursor.execute(
-                        f"SELECT {column}, count(*) {base} GROUP BY 1",
-                        [*extra, *base_params],
-                    )
-                    facet_counts[name] = {value: count for value, count in cursor.fetchall() if value}
+            rows = cursor.fetchall() if total else []
         hits = [
             Hit(model=m, pk=pk, title=title, snippet_html=self._snippet(snippet or ""), score=float(s))
             for m, pk, title, snippet, s in rows
@@ -180,6 +187,35 @@ class PostgresEngine(SearchEngine):
             page_size=page_size,
             lagging=dropped or pending_index_tasks(),
         )
+
+    @staticmethod
+    def _total_and_facets(
+        cursor: Any, base: str, base_params: list[Any], known: dict[str, str]
+    ) -> tuple[int, dict[str, dict[str, int]]]:
+        """The total and every facet's counts in one statement over the matching rows (read once).
+
+        A list facet counts the item once under each of its values (jsonb_array_elements_text);
+        a single value is wrapped in an array first, so both shapes go through the same path."""
+        names = [name for name in known if name != registry.TYPE_FACET]
+        # `base` is built from fixed fragments only; every value in it is a bound parameter.
+        cursor.execute(
+            f"WITH m AS MATERIALIZED (SELECT e.model, e.facets {base}) "  # noqa: S608
+            "SELECT '', '', count(*) FROM m "
+            "UNION ALL SELECT %s, m.model, count(*) FROM m GROUP BY m.model "
+            "UNION ALL SELECT f.key, v.value, count(*) FROM m, jsonb_each(m.facets) f, "
+            "jsonb_array_elements_text(CASE jsonb_typeof(f.value) WHEN 'array' THEN f.value "
+            "ELSE jsonb_build_array(f.value) END) v(value) "
+            "WHERE f.key = ANY(%s) GROUP BY f.key, v.value",
+            [*base_params, registry.TYPE_FACET, names],
+        )
+        total = 0
+        counts: dict[str, dict[str, int]] = {name: {} for name in known}
+        for name, value, count in cursor.fetchall():
+            if name == "":
+                total = count
+            elif value:
+                counts[name][value] = count
+        return (total, counts) if total else (0, {})
 
     @staticmethod
     def _snippet(text: str) -> str:

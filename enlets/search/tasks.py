@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django_tasks import task
 
+from enlets.core.context import in_bulk_load
 from enlets.search import backend, registry
 from enlets.search.base import prefetch_for_index
 
@@ -29,7 +30,7 @@ def reindex_item(model_key: str, pk: int) -> str:
 def index_later(item: Any) -> None:
     """Call inside the action's transaction: after commit, (re)index the item or drop it if deleted."""
     model = type(item)
-    if model not in registry.searchable_models():
+    if model not in registry.searchable_models() or in_bulk_load():
         return
     key, pk = registry.model_key(model), item.pk
     transaction.on_commit(lambda: reindex_item.enqueue(model_key=key, pk=pk))
@@ -57,7 +58,7 @@ def reindex_items(model_key: str, pks: list[int]) -> int:
 
 def index_many_later(model: type, pks: list[int]) -> None:
     """Like index_later, for a bulk update (collect the pks before the update)."""
-    if model not in registry.searchable_models() or not pks:
+    if model not in registry.searchable_models() or not pks or in_bulk_load():
         return
     key, pks = registry.model_key(model), list(pks)
     transaction.on_commit(lambda: reindex_items.enqueue(model_key=key, pks=pks))

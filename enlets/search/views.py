@@ -16,7 +16,7 @@ from enlets.search.base import DEFAULT_PAGE_SIZE, SearchResults
 logger = logging.getLogger(__name__)
 
 # URL parameter -> facet name. `type` picks the kind of item.
-FILTER_PARAMETERS = ("type", "tlp", "state", "space", "owner_country")
+FILTER_PARAMETERS = ("type", "tlp", "state", "space", "owner_country", "topic", "country")
 
 
 def run_search(user: Any, query: str, filters: dict[str, str], page: int, page_size: int) -> SearchResults:
@@ -56,13 +56,14 @@ def search(request: HttpRequest) -> HttpResponse:
         context.update(
             ListPage(results.hits, results.page, results.page_size, results.total, True).context(),
         )
+        topics = _topic_names(list(results.facets.get("topic", {})))
         context["facet_groups"] = [
             {
                 "name": name,
                 "label": label,
                 "active": filters.get(name, ""),
                 "values": [
-                    {"value": value, "label": _facet_label(name, value), "count": count}
+                    {"value": value, "label": _facet_label(name, value, topics), "count": count}
                     for value, count in sorted(results.facets.get(name, {}).items(), key=lambda kv: (-kv[1], kv[0]))
                 ],
             }
@@ -72,9 +73,20 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "search/search.html", context)
 
 
-def _facet_label(name: str, value: str) -> str:
+def _facet_label(name: str, value: str, topics: dict[str, str]) -> str:
     if name == registry.TYPE_FACET:
         return registry.type_label(value)
     if name == "tlp":
         return f"TLP:{value}"
+    if name == "topic":
+        return topics.get(value, value)
     return value.replace("_", " ").capitalize() if name in ("state", "space") else value
+
+
+def _topic_names(slugs: list[str]) -> dict[str, str]:
+    """Names of the topics in the facet counts (slugs the user's results already hold), one query."""
+    if not slugs:
+        return {}
+    from enlets.practices.models import Topic
+
+    return dict(Topic.objects.filter(slug__in=slugs).values_list("slug", "name"))

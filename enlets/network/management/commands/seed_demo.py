@@ -516,6 +516,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="Random seed (default: %(default)s).")
+        parser.add_argument(
+            "--without-practices", action="store_true", help="Load only the network and documents, not the practices."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
@@ -535,6 +538,10 @@ class Command(BaseCommand):
                     f"{Document.objects.count()} documents."
                 )
             )
+        from enlets.practices.demo import seed_practices  # the exchange's demo practices; skips when loaded
+
+        if not options.get("without_practices"):
+            seed_practices(self.stdout)
         self.print_sign_ins()
 
     def print_sign_ins(self) -> None:

@@ -1,0 +1,148 @@
+"""The filters and sorts of practice lists, shared by the list page, the API and the CSV/JSON
+exports, so the three always agree on what "?topic=anpr&country=NL&year=2024" means.
+
+Apply them to a queryset that is already `Practice.objects.visible_to(user)`: filters narrow what
+the person may see, they never widen it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Case, F, Q, QuerySet, Value, When
+
+from enlets.core.models import TLP
+from enlets.practices.models import Practice
+
+# Public sort name -> field. "tlp" sorts by strictness (annotated), not alphabetically.
+SORTS: dict[str, str] = {
+    "updated": "updated_at",
+    "published": "published_at",
+    "created": "created_at",
+    "title": "title",
+    "tlp": "tlp_rank",
+}
+DEFAULT_SORT = "-updated"
+SORT_LABELS: list[tuple[str, str]] = [
+    ("-updated", "Recently updated"),
+    ("-published", "Recently published"),
+    ("-created", "Newest"),
+    ("title", "Title A to Z"),
+    ("-title", "Title Z to A"),
+    ("tlp", "Marking, least restricted first"),
+    ("-tlp", "Marking, most restricted first"),
+]
+
+FILTER_NAMES = ("q", "topic", "country", "organisation", "technology", "year", "tlp", "state", "mine")
+
+
+@dataclass
+class PracticeFilters:
+    """Parsed filter values; `errors` names each value that was not understood (the API answers
+    422 with them; the page shows them beside the filter and ignores the value)."""
+
+    q: str = ""
+    topic: str = ""
+    country: str = ""
+    organisation: int | None = None
+    technology: str = ""
+    year: int | None = None
+    tlp: str = ""
+    state: str = ""
+    mine: bool = False
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> PracticeFilters:
+        f = cls()
+        f.q = str(params.get("q") or "").strip()[:200]
+        f.topic = str(params.get("topic") or "").strip()[:60]
+        f.country = str(params.get("country") or "").strip().upper()[:2]
+        f.technology = str(params.get("technology") or "").strip()[:100]
+        f.tlp = str(params.get("tlp") or "").strip().upper()
+        f.state = str(params.get("state") or "").strip().lower()
+        f.mine = str(params.get("mine") or "").lower() in ("1", "true", "yes", "on")
+        if f.tlp and f.tlp not in TLP.values:
+            f.errors["tlp"] = [f"Choose one of: {', '.join(TLP.values)}."]
+            f.tlp = ""
+        if f.state and f.state not in Practice.State.values:
+            f.errors["state"] = [f"Choose one of: {', '.join(Practice.State.values)}."]
+            f.state = ""
+        for name in ("organisation", "year"):
+            raw = str(params.get(name) or "").strip()
+            if not raw:
+                continue
+            try:
+                value = int(raw)
+            except ValueError:
+                f.errors[name] = ["Give a whole number."]
+                continue
+            if name == "organisation" and not 0 < value < 2**63:
+                # Beyond 64 bits SQLite cannot even compare it: no organisation has such an id.
+                f.errors[name] = ["No organisation has this number."]
+                continue
+            if name == "year" and not 1990 <= value <= 2100:
+                f.errors[name] = ["Give a year between 1990 and 2100."]
+                continue
+            setattr(f, name, value)
+        return f
+
+    def apply(self, queryset: QuerySet[Practice], user: Any = None) -> QuerySet[Practice]:
+        if self.q:
+            words = Q()
+            for word in self.q.split()[:8]:
+                words &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(technology__icontains=word)
+            queryset = queryset.filter(words)
+        if self.topic:
+            queryset = queryset.filter(
+                pk__in=Practice.topics.through.objects.filter(topic__slug=self.topic).values("practice_id")
+            )
+        if self.country:
+            queryset = queryset.filter(
+                pk__in=Practice.countries.through.objects.filter(country_id=self.country).values("practice_id")
+            )
+        if self.organisation is not None:
+            queryset = queryset.filter(
+                pk__in=Practice.organisations.through.objects.filter(organisation_id=self.organisation).values(
+                    "practice_id"
+                )
+            )
+        if self.technology:
+            queryset = queryset.filter(technology__icontains=self.technology)
+        if self.year is not None:
+            queryset = queryset.filter(
+                Q(implementation_start__year=self.year)
+                | Q(implementation_start__isnull=True, published_at__year=self.year)
+            )
+        if self.tlp:
+            queryset = queryset.filter(tlp=self.tlp)
+        if self.state:
+            queryset = queryset.filter(state=self.state)
+        if self.mine and getattr(user, "is_authenticated", False):
+            co_authored = Practice.co_authors.through.objects.filter(user_id=user.pk).values("practice_id")
+            queryset = queryset.filter(Q(owner_id=user.pk) | Q(pk__in=co_authored))
+        return queryset
+
+    def active(self) -> dict[str, Any]:
+        """The filters in use, for links that keep them (pagination, sorting, exports)."""
+        values = {n: getattr(self, n) for n in FILTER_NAMES}
+        return {k: ("1" if v is True else v) for k, v in values.items() if v not in ("", None, False)}
+
+
+def order(queryset: QuerySet[Practice], sort: str | None) -> tuple[QuerySet[Practice], str]:
+    """Order by an allow-listed sort (unknown values fall back to the default) with a stable tiebreak."""
+    sort = sort or DEFAULT_SORT
+    name = sort.lstrip("-")
+    if name not in SORTS:
+        sort, name = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
+    if name == "tlp":
+        queryset = queryset.annotate(
+            tlp_rank=Case(*[When(tlp=v, then=Value(rank)) for rank, v in enumerate(TLP.values)], default=Value(0))
+        )
+    column = F(SORTS[name])
+    # Drafts have no publication date: they go last either way, on SQLite and PostgreSQL alike.
+    if sort.startswith("-"):
+        return queryset.order_by(column.desc(nulls_last=True), "-pk"), sort
+    return queryset.order_by(column.asc(nulls_last=True), "pk"), sort
