@@ -39,7 +39,7 @@ def unread_notifications(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"unread_notification_count": 0}
-    count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()  # access: the person's own inbox
     return {"unread_notification_count": count}
 
 
@@ -47,13 +47,15 @@ def unread_notifications(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     inbox = (
-        Notification.objects.filter(recipient=request.user)
+        Notification.objects.filter(recipient=request.user)  # access: the person's own inbox
         .select_related("actor")
         .annotate(unread=Case(When(read_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()))
         .order_by("unread", "-created_at", "-id")
     )
     page = paginate(request, inbox)
-    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True).count()
+    unread = Notification.objects.filter(
+        recipient=request.user, read_at__isnull=True
+    ).count()  # access: the person's own inbox
     return render(request, "core/notifications.html", {**page.context(), "unread_count": unread})
 
 
@@ -71,13 +73,17 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(Notification, pk=pk, recipient=request.user)
     if note.read_at is None:
         # Only one's own row, only the read time: harmless on GET, so a plain link works.
-        Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
+        Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )  # access: the person's own inbox
     return redirect(_safe_target(request, note.url) or "notifications")
 
 
 @login_required
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    changed = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    changed = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )  # access: the person's own inbox
     messages.success(request, f"Marked {changed} notification{'s' if changed != 1 else ''} as read.")
     return redirect("notifications")

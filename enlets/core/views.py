@@ -148,14 +148,18 @@ def _dashboard_practices(user: Any) -> dict[str, Any]:
     visible = Practice.objects.visible_to(user).select_related("owner", "owner_organisation")
     to_review = list(
         visible.filter(state__in=(Practice.State.SUBMITTED, Practice.State.IN_REVIEW))
-        .filter(pk__in=Practice.topics.through.objects.filter(topic__reviewers=user).values("practice_id"))
+        .filter(
+            pk__in=Practice.topics.through.objects.filter(topic__reviewers=user).values("practice_id")
+        )  # access: narrows visible_to(user)
         .exclude(owner_id=user.pk)  # access: narrows practices already visible_to(user)
         .order_by("submitted_at", "id")[:10]
     )
     published = list(
         visible.filter(state=Practice.State.PUBLISHED).exclude(owner_id=user.pk).order_by("-published_at", "-id")[:5]
     )
-    co_authored = Practice.co_authors.through.objects.filter(user_id=user.pk).values("practice_id")
+    co_authored = Practice.co_authors.through.objects.filter(user_id=user.pk).values(
+        "practice_id"
+    )  # access: narrows visible_to(user)
     mine = list(
         visible.exclude(state__in=Practice.RELEASED_STATES)
         .filter(Q(owner_id=user.pk) | Q(pk__in=co_authored))  # access: narrows visible_to(user)

@@ -330,7 +330,8 @@ def list_documents(request: HttpRequest, filters: Query[DocumentFilters]) -> Que
     if filters.mine:
         through = Document.co_authors.through
         qs = qs.filter(
-            Q(owner_id=user.pk) | Q(pk__in=through.objects.filter(user_id=user.pk).values("document_id"))
+            Q(owner_id=user.pk)
+            | Q(pk__in=through.objects.filter(user_id=user.pk).values("document_id"))  # access: narrows visible_to
         )  # access: narrows qs, already visible_to(user)
     if (filters.ordering or "").lstrip("-") == "tlp":
         qs = qs.annotate(tlp_rank=TLP_RANK)
