@@ -610,3 +610,234 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- practices, for the search benchmark (bench/search_bench.py) ------------------------------------
+
+PRACTICE_STATE_WEIGHTS = {
+    "published": 80,
+    "archived": 5,
+    "draft": 7,
+    "submitted": 2,
+    "in_review": 3,
+    "changes_requested": 2,
+    "rejected": 1,
+}
+# Domain words first (the frequent ones), then general ones: text is drawn with Zipf weights over
+# this list, so a word's rank sets how many items it is in (the benchmark picks its query words by rank).
+SEARCH_VOCABULARY = (  # noqa: SIM905 - a readable word list
+    "police system data camera operational officers vehicle national evidence network analysis "
+    "border control detection drone surveillance investigation platform training procurement crime "
+    "intelligence mobile digital forensic traffic cyber public safety response interoperability radio "
+    "europe agency ministry regional cross team pilot trial evaluation requirement standard secure "
+    "cloud storage encryption biometric identification fingerprint facial recognition licence plate anpr "
+    "osint sigint interception warrant court prosecutor victim witness suspect custody patrol emergency "
+    "dispatch command room incident map location tracking sensor radar jamming thermal imaging night "
+    "vision body worn video audio transcription translation language social media monitoring open source "
+    "dark web marketplace cryptocurrency wallet blockchain tracing money laundering fraud payment card "
+    "phishing ransomware malware botnet infrastructure critical energy port airport railway maritime "
+    "vessel container cargo customs smuggling trafficking firearms explosives drugs narcotics laboratory "
+    "sample dna toxicology ballistic vest helmet shield vehicle stopping spike strip pursuit motorway "
+    "highway junction checkpoint roadside inspection weighbridge tachograph truck lorry bus taxi bicycle "
+    "pedestrian crowd event stadium festival protest demonstration riot public order horse dog unit "
+    "canine tactical firearms negotiator hostage terrorism radicalisation prevention community liaison "
+    "youth school outreach awareness campaign helpline reporting portal app smartphone tablet laptop "
+    "workstation server database query dashboard analytics machine learning model algorithm bias audit "
+    "privacy protection impact assessment legal basis retention deletion access log oversight complaint "
+    "budget cost funding grant tender contract supplier vendor market survey specification lessons "
+    "learned transferability adoption rollout scaling maintenance support helpdesk upgrade migration legacy"
+).split()
+
+
+def _zipf_sampler(rng: random.Random, words: Sequence[str]) -> Any:
+    from itertools import accumulate
+
+    cum = list(accumulate(1.0 / (rank + 1) for rank in range(len(words))))
+
+    def draw(k: int) -> list[str]:
+        return rng.choices(words, cum_weights=cum, k=k)
+
+    return draw
+
+
+def _sentence_pool(rng: random.Random, size: int = 6000) -> list[str]:
+    """Sentences of Zipf-drawn words; fields are made of a few of them (cheap for a million items)."""
+    draw = _zipf_sampler(rng, SEARCH_VOCABULARY)
+    pool = []
+    for _ in range(size):
+        words = draw(rng.randint(6, 14))
+        pool.append(" ".join(words).capitalize() + ".")
+    return pool
+
+
+def practice_topics(gen: Generator, extra: int = 25, summary_slug: str = "bench-summary") -> dict[str, Any]:
+    """The seeded EDBP topics plus `extra` generated ones (each with a reviewer), and the topic the
+    summary PDF is measured on. Returns {"ids": [...], "slugs": {id: slug}, "summary": id}."""
+    from django.db import transaction
+
+    from enlets.practices.models import Topic
+
+    rng, net = gen.rng, gen.net
+    with transaction.atomic():
+        for i in range(extra):
+            topic, _ = Topic.objects.get_or_create(
+                slug=f"bench-topic-{i + 1:02d}", defaults={"name": f"Bench topic {i + 1:02d}"}
+            )
+            topic.reviewers.set(rng.sample(net.user_ids[2:], 2))
+        summary, _ = Topic.objects.get_or_create(slug=summary_slug, defaults={"name": "Bench summary topic"})
+        summary.reviewers.set([net.user_ids[2]])
+    slugs = dict(Topic.objects.exclude(pk=summary.pk).values_list("pk", "slug"))
+    return {"ids": sorted(slugs), "slugs": slugs, "summary": summary.pk}
+
+
+def practices(gen: Generator, count: int, topics: dict[str, Any], summary_size: int = 200, markup: bool = True) -> int:
+    """`count` practices with topics, countries, labels and text, by COPY (PostgreSQL) or executemany.
+
+    The first `summary_size` are published GREEN practices of the summary topic too. Labels follow
+    the same rule as documents (labels_for). With `markup`, two of the Markdown fields carry markup
+    (emphasis, a heading, a list), so indexing pays for the Markdown renderer as real text does;
+    without, every field is plain prose. Returns the number written."""
+    import uuid
+
+    from django.db import transaction
+
+    from enlets.practices.models import Practice, PracticeAccessLabel
+
+    rng, w, net = gen.rng, gen.w, gen.net
+    pool = _sentence_pool(rng)
+    tlps, tlp_w = list(TLP_WEIGHTS), list(TLP_WEIGHTS.values())
+    states, state_w = list(PRACTICE_STATE_WEIGHTS), list(PRACTICE_STATE_WEIGHTS.values())
+    # The five seeded EDBP topics are the busy ones.
+    topic_ids = topics["ids"]
+    topic_w = [
+        6 if topics["slugs"][t] in ("anpr", "osint", "sigint", "surveillance", "front-line-policing") else 1
+        for t in topic_ids
+    ]
+    country_codes = sorted(set(net.org_country.values()))
+    columns = [f.column for f in Practice._meta.concrete_fields]
+    names = (
+        "co_authors",
+        "audience_countries",
+        "audience_organisations",
+        "audience_groups",
+        "audience_people",
+        "topics",
+        "countries",
+        "organisations",
+        "contacts",
+    )
+    through = {name: Practice._meta.get_field(name).remote_field.through for name in names}
+    m2m_tables = {name: (t._meta.db_table, [f.column for f in t._meta.concrete_fields]) for name, t in through.items()}
+    first = w.next_id("practices_practice")
+    label_pk = w.next_id("practices_practiceaccesslabel")
+    m2m_pk = {name: w.next_id(table) for name, (table, _) in m2m_tables.items()}
+    span = 3 * 365 * 24 * 3600
+    done, started = 0, time.monotonic()
+
+    def text(n: int) -> str:
+        return " ".join(rng.choice(pool) for _ in range(n))
+
+    for chunk_start in range(0, count, CHUNK):
+        rows, labels = [], []
+        m2m: dict[str, list[tuple[Any, ...]]] = {name: [] for name in m2m_tables}
+        for pk in range(first + chunk_start, first + min(chunk_start + CHUNK, count)):
+            n = pk - first
+            owner = rng.choice(net.user_ids)
+            org = net.user_org[owner]
+            tlp = rng.choices(tlps, tlp_w)[0]
+            state = rng.choices(states, state_w)[0]
+            in_summary = n < summary_size
+            if in_summary:
+                tlp, state = "GREEN", "published"
+            countries: list[str] = []
+            orgs: list[int] = []
+            groups: list[int] = []
+            people: list[int] = []
+            if tlp == "AMBER":
+                choice = rng.random()
+                if choice < 0.4:
+                    groups = [rng.choice(net.group_ids)]
+                elif choice < 0.7:
+                    countries = [net.org_country[org]]
+                else:
+                    orgs = sorted({org, rng.choice(net.org_ids)})
+                if rng.random() < 0.2:
+                    people = sorted(set(rng.sample(net.user_ids, 2)))
+            elif tlp == "AMBER+STRICT":
+                orgs = sorted({org, rng.choice(net.org_ids)}) if rng.random() < 0.5 else [org]
+            elif tlp == "RED":
+                people = sorted(set(rng.sample(net.user_ids, rng.randint(1, 3))))
+            updated = gen.now - dt.timedelta(seconds=rng.randrange(span))
+            created = updated - dt.timedelta(seconds=rng.randrange(90 * 24 * 3600))
+            released = state in ("published", "archived")
+            start = (updated - dt.timedelta(days=rng.randrange(2000))).date()
+            title = " ".join(rng.sample(SEARCH_VOCABULARY[:120], 3)).capitalize() + f" practice {pk}"
+            values = {
+                "id": pk,
+                "owner_id": owner,
+                "owner_organisation_id": org,
+                "tlp": tlp,
+                "state": state,
+                "created_at": w.dt(created),
+                "updated_at": w.dt(updated),
+                "uid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "title": title,
+                "summary": text(2),
+                "problem": f"The **operational problem**: {text(2)}" if markup else text(2),
+                "solution": f"## Solution\n\n{text(3)}\n\n- {text(1)}\n" if markup else f"{text(3)}\n\n{text(1)}",
+                "technology": " ".join(rng.sample(SEARCH_VOCABULARY[:200], 3)),
+                "implementation_start": start.isoformat(),
+                "implementation_end": None,
+                "cost_band": rng.choice(["", "under_50k", "50k_250k", "250k_1m", "1m_5m"]),
+                "staffing": "",
+                "procurement_route": "",
+                "implementation": text(1),
+                "results": text(2),
+                "lessons": text(2),
+                "legal_basis": "",
+                "dpia": "",
+                "fundamental_rights": "",
+                "transferability": text(1),
+                "contact_note": "",
+                "public_teaser": "",
+                "published_at": w.dt(updated) if released else None,
+                "submitted_at": w.dt(created) if state != "draft" else None,
+                "revision_number": 1 if released else 0,
+            }
+            rows.append([values[c] for c in columns])
+            for label in labels_for(tlp, countries, orgs, groups, people):
+                labels.append((label_pk, label, pk))
+                label_pk += 1
+            chosen_topics = set(rng.choices(topic_ids, topic_w, k=rng.randint(1, 3)))
+            if in_summary:
+                chosen_topics.add(topics["summary"])
+            involved = {net.org_country[org], *rng.sample(country_codes, rng.choice([0, 0, 1, 2]))}
+            for name, values_ in (
+                ("audience_countries", countries),
+                ("audience_organisations", orgs),
+                ("audience_groups", groups),
+                ("audience_people", people),
+                ("topics", sorted(chosen_topics)),
+                ("countries", sorted(involved)),
+                ("organisations", [org]),
+                ("contacts", [owner]),
+            ):
+                for value in values_:
+                    m2m[name].append((m2m_pk[name], pk, value))
+                    m2m_pk[name] += 1
+            if rng.random() < 0.05:
+                co_author = rng.choice(net.user_ids)
+                if co_author != owner:
+                    m2m["co_authors"].append((m2m_pk["co_authors"], pk, co_author))
+                    m2m_pk["co_authors"] += 1
+        with transaction.atomic():
+            w.insert("practices_practice", columns, rows)
+            w.insert("practices_practiceaccesslabel", ["id", "label", "item_id"], labels)
+            for name, m2m_rows in m2m.items():
+                table, m2m_columns = m2m_tables[name]
+                w.insert(table, m2m_columns, m2m_rows)
+        done += len(rows)
+        log(f"practices: {done}/{count} ({done / max(time.monotonic() - started, 1e-9):,.0f}/s)")
+    with transaction.atomic():
+        w.reset_sequences([Practice, PracticeAccessLabel, *through.values()])
+    return done

@@ -3,13 +3,20 @@
     .venv/bin/python bench/run.py                      # --scale small: 100k documents, 100k audit events
     .venv/bin/python bench/run.py --scale full         # 1M documents, 1M audit events
     .venv/bin/python bench/run.py --engines sqlite --scale tiny
+    .venv/bin/python bench/run.py --search                    # only the search benchmark (bench/search_bench.py)
+    .venv/bin/python bench/run.py --search --search-scale small   # its quick check
+    .venv/bin/python bench/run.py --no-search                 # everything but the search benchmark
 
 Per engine: bench/generate.py fills a fresh database (bench/work/, git-ignored); bench/measure_sql.py
 times the queries (median/p95) and records their plans; a server (bench/serve.py: Django's threaded
 WSGI server, as runserver uses, with TCP_NODELAY, and bench/settings.py) is started on loopback and
 bench/load.py measures the pages and the API (p50/p95 for 1 and 8 clients); then the proposed index
 and query are prototyped in the scratch database and timed again.
-Results: bench/results/<timestamp>-<scale>.json and bench/results/latest.md.
+Then, unless --no-search, the search benchmark (bench/search_bench.py: both search engines at
+100,000 practices and 1,000,000 items; --search-scale small|100k|1m, by default 1m with --search or
+--scale full, 100k after --scale small, small after --scale tiny).
+Results: bench/results/<timestamp>-<scale>.json and bench/results/latest.md; the search part writes
+bench/results/<timestamp>-search.{json,md}.
 Method and targets: docs/performance.md.
 """
 
@@ -28,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import load  # noqa: E402
+from bench import load, search_bench  # noqa: E402
 
 SCALES = {
     "tiny": {"documents": 5_000, "events": 5_000, "people": 500, "groups": 50},
@@ -285,7 +292,16 @@ def main() -> int:
         help="HTTP with the proposed index created in the scratch database (use with --no-sql --no-prototype)",
     )
     parser.add_argument("--update", type=Path, help="merge into this earlier results file (same scale)")
+    parser.add_argument("--search", action="store_true", help="run only the search benchmark")
+    parser.add_argument("--no-search", action="store_true", help="skip the search benchmark")
+    search_bench.add_arguments(parser)
     args = parser.parse_args()
+    if args.search_scale is None:
+        # --search alone: both sizes of the issue (100k, then 1M); in a full run, sized like --scale.
+        args.search_scale = "1m" if args.search else {"tiny": "small", "small": "100k", "full": "1m"}[args.scale]
+    if args.search:
+        search_bench.run(args)
+        return 0
     started = dt.datetime.now(dt.UTC)
     report: dict[str, Any] = {
         "scale": args.scale,
@@ -306,6 +322,13 @@ def main() -> int:
         (results_dir / "latest.md").write_text(markdown(report))
     log(f"results: {path} and {results_dir / 'latest.md'}")
     print(markdown(report))
+    if args.no_search:
+        pass
+    elif "postgresql" not in args.engines:
+        # Its database is PostgreSQL for both search engines: a run without PostgreSQL leaves it out.
+        log("search benchmark skipped: it needs PostgreSQL (run bench/run.py --search)")
+    else:
+        search_bench.run(args)
     return 0
 
 
