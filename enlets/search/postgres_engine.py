@@ -133,7 +133,8 @@ class PostgresEngine(SearchEngine):
         page = min(max(int(page), 1), MAX_PAGE)
         page_size = min(max(int(page_size), 1), MAX_PAGE_SIZE)
         labels = access.user_labels(user)
-        if not labels:
+        # PostgreSQL cannot even compare a NUL character, and no stored facet holds one: nothing matches.
+        if not labels or any("\x00" in str(v) for v in (facets or {}).values()) or "\x00" in str(models or ""):
             return SearchResults(total=0, hits=[], page=page, page_size=page_size)
         where = ["e.labels ?| %s"]
         params: list[Any] = [labels]
