@@ -49,6 +49,18 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
     return number
 
 
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """'600/m' -> (600, 60): so many requests per second, minute, hour or day; 'off' -> None."""
+    value = os.environ.get(name, default).strip().lower()
+    if value in ("", "off", "0"):
+        return None
+    periods = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    count, _, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period[:1] not in periods:
+        raise ImproperlyConfigured(f"{name} must look like 600/m (per s, m, h or d) or off, got {value!r}")
+    return int(count), periods[period[:1]]
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -162,10 +174,13 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "enlets_cache",
-    }
+    },
+    # The API rate counters: in each process's memory, so counting costs no database write per
+    # request (the limit then holds per app-server process; docs/configuration.md).
+    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "enlets-throttle"},
 }
 if TESTING:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "network.User"
@@ -363,6 +378,10 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# API requests per person (or per address, before authentication) and period; "off" disables.
+# Off in the test suite, whose access matrix makes hundreds of requests per person a minute.
+API_RATE_LIMIT = env_rate("ENLETS_API_RATE_LIMIT", "off" if TESTING else "600/m")
 
 PLATFORM_NAME = "ENLETS Hub"
 # The list pages count matches exactly up to this number and then say "more than".

@@ -145,7 +145,9 @@ def test_bad_values_stop_the_start_naming_the_variable(tmp_path, name, value, me
 
 # --- the documented table matches the code -------------------------------------------------------------
 
-READ_PATTERN = re.compile(r"""(?:os\.environ\.get|os\.getenv|env_bool|env_int|env_list)\(\s*["']([A-Z0-9_]+)["']""")
+READ_PATTERN = re.compile(
+    r"""(?:os\.environ\.get|os\.getenv|env_bool|env_int|env_list|env_rate)\(\s*["']([A-Z0-9_]+)["']"""
+)
 
 
 def variables_read_by_the_code() -> set[str]:

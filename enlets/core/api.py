@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
@@ -24,6 +26,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer, SessionAuth
+from ninja.throttling import BaseThrottle
 from pydantic import BaseModel, field_validator
 
 from enlets.core.errors import ActionError, InvalidInput, NotAllowed
@@ -79,6 +82,31 @@ class ActiveSessionAuth(SessionAuth):
         return user
 
 
+class PersonRateThrottle(BaseThrottle):
+    """At most settings.API_RATE_LIMIT requests per person (per address before authentication) in
+    each fixed window; the one above answers 429 with Retry-After. Counted with add/incr in the
+    process-local "throttle" cache: cheap, and exact within one app-server process."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        rate = settings.API_RATE_LIMIT
+        if rate is None:
+            return True
+        limit, period = rate
+        person = getattr(request, "auth", None)
+        ident = f"person:{person.pk}" if getattr(person, "pk", None) else f"address:{self.get_ident(request)}"
+        key = f"api-rate:{ident}:{int(time.time() // period)}"
+        counters = caches["throttle"]
+        counters.add(key, 0, timeout=period + 1)
+        try:
+            return counters.incr(key) <= limit
+        except ValueError:  # the window's counter expired between add and incr: a new window
+            return True
+
+    def wait(self) -> float | None:
+        rate = settings.API_RATE_LIMIT
+        return None if rate is None else rate[1] - time.time() % rate[1]
+
+
 class EnletsAPI(NinjaAPI):
     """NinjaAPI whose unknown paths answer the JSON error shape too, not the site's HTML 404 page."""
 
@@ -118,6 +146,7 @@ api = EnletsAPI(
     description="The REST API of ENLETS Hub. Same access rules as the web pages. See docs/api.md.",
     urls_namespace="api",
     auth=[TokenAuth(), ActiveSessionAuth()],
+    throttle=[PersonRateThrottle()],
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
@@ -222,8 +251,19 @@ def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid"}
-    return error_response(request, exc.status_code, str(exc), codes.get(exc.status_code, "error"))
+    codes = {
+        400: "bad_request",
+        403: "forbidden",
+        404: "not_found",
+        409: "conflict",
+        422: "invalid",
+        429: "rate_limited",
+    }
+    message = str(exc)
+    if exc.status_code == 429 and settings.API_RATE_LIMIT is not None:
+        limit, period = settings.API_RATE_LIMIT
+        message = f"Too many requests: at most {limit} every {period} seconds. Retry after the time in Retry-After."
+    return error_response(request, exc.status_code, message, codes.get(exc.status_code, "error"))
 
 
 class Page(PaginationBase):
