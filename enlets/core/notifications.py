@@ -53,9 +53,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         .order_by("unread", "-created_at", "-id")
     )
     page = paginate(request, inbox)
-    unread = Notification.objects.filter(
-        recipient=request.user, read_at__isnull=True
-    ).count()  # access: the person's own inbox
+    mine = Notification.objects.filter(recipient=request.user)  # access: the person's own inbox
+    unread = mine.filter(read_at__isnull=True).count()
     return render(request, "core/notifications.html", {**page.context(), "unread_count": unread})
 
 
@@ -73,17 +72,15 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(Notification, pk=pk, recipient=request.user)
     if note.read_at is None:
         # Only one's own row, only the read time: harmless on GET, so a plain link works.
-        Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )  # access: the person's own inbox
+        unread = Notification.objects.filter(pk=note.pk, read_at__isnull=True)  # access: their own, fetched above
+        unread.update(read_at=timezone.now())
     return redirect(_safe_target(request, note.url) or "notifications")
 
 
 @login_required
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    changed = Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )  # access: the person's own inbox
+    unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True)  # access: own inbox
+    changed = unread.update(read_at=timezone.now())
     messages.success(request, f"Marked {changed} notification{'s' if changed != 1 else ''} as read.")
     return redirect("notifications")

@@ -63,15 +63,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .exclude(owner_id=user.pk)
         .order_by("-updated_at", "-id")[:10]
     )
-    through = Document.co_authors.through
+    own = Document.co_authors.through.objects.filter(user_id=user.pk)  # access: narrows visible_to(user)
     drafts = list(
         documents.filter(state=Document.State.DRAFT)
-        .filter(
-            Q(owner_id=user.pk)
-            | Q(
-                pk__in=through.objects.filter(user_id=user.pk).values("document_id")
-            )  # access: narrows documents already visible_to(user) to own drafts
-        )  # access: narrows `documents`, already visible_to(user)
+        .filter(Q(owner_id=user.pk) | Q(pk__in=own.values("document_id")))
         .order_by("-updated_at", "-id")[:10]
     )
     memberships = list(
@@ -98,12 +93,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for m in memberships
     ]
+    requested = GroupMembership.Status.REQUESTED
     my_requests = list(
-        GroupMembership.objects.filter(
-            user=user, status=GroupMembership.Status.REQUESTED
-        ).select_related(  # access: this person's own join requests
-            "group"
-        )  # access: own requests
+        GroupMembership.objects.filter(user=user, status=requested).select_related("group")  # access: own requests
     )
 
     unvetted = None
@@ -146,20 +138,19 @@ def _dashboard_practices(user: Any) -> dict[str, Any]:
     from enlets.practices.models import Practice
 
     visible = Practice.objects.visible_to(user).select_related("owner", "owner_organisation")
+    reviewed = Practice.topics.through.objects.filter(topic__reviewers=user)  # access: narrows visible_to below
+    reviewed = reviewed.values("practice_id")
     to_review = list(
         visible.filter(state__in=(Practice.State.SUBMITTED, Practice.State.IN_REVIEW))
-        .filter(
-            pk__in=Practice.topics.through.objects.filter(topic__reviewers=user).values("practice_id")
-        )  # access: narrows visible_to(user)
+        .filter(pk__in=reviewed)
         .exclude(owner_id=user.pk)  # access: narrows practices already visible_to(user)
         .order_by("submitted_at", "id")[:10]
     )
     published = list(
         visible.filter(state=Practice.State.PUBLISHED).exclude(owner_id=user.pk).order_by("-published_at", "-id")[:5]
     )
-    co_authored = Practice.co_authors.through.objects.filter(user_id=user.pk).values(
-        "practice_id"
-    )  # access: narrows visible_to(user)
+    co_authored = Practice.co_authors.through.objects.filter(user_id=user.pk)  # access: narrows visible_to
+    co_authored = co_authored.values("practice_id")
     mine = list(
         visible.exclude(state__in=Practice.RELEASED_STATES)
         .filter(Q(owner_id=user.pk) | Q(pk__in=co_authored))  # access: narrows visible_to(user)

@@ -48,18 +48,11 @@ def document_list(request: HttpRequest) -> HttpResponse:
     queryset, sort = sort_queryset(request, queryset, SORTS, "-updated")
     page = paginate(request, queryset)
     # The group and country filters come from links (a group page, a country page): name them.
-    group = (
-        InterestGroup.objects.filter(slug=request.GET.get("group", "")).first()
-        if request.GET.get("group")
-        else None  # access: names the filter; groups are listed to everyone
-    )
-    country = (
-        Country.objects.filter(
-            pk=request.GET.get("country", "").upper()
-        ).first()  # access: countries are public reference data
-        if request.GET.get("country")
-        else None
-    )
+    group_slug, country_code = request.GET.get("group", ""), request.GET.get("country", "").upper()
+    groups = InterestGroup.objects.filter(slug=group_slug)  # access: names the filter; groups are listed to all
+    group = groups.first() if group_slug else None
+    countries = Country.objects.filter(pk=country_code)  # access: countries are public reference data
+    country = countries.first() if country_code else None
     create_query = f"?space=group&group={group.slug}" if group is not None else ""
     return render(
         request,

@@ -252,11 +252,8 @@ me_router = Router(tags=["me"])
 def me(request: HttpRequest) -> dict[str, Any]:
     user: User = current_user(request)
     org = user.organisation
-    slugs = list(
-        InterestGroup.objects.filter(pk__in=user.approved_group_ids())
-        .order_by("slug")
-        .values_list("slug", flat=True)  # access: the caller's own groups
-    )
+    own_groups = InterestGroup.objects.filter(pk__in=user.approved_group_ids())  # access: the caller's own groups
+    slugs = list(own_groups.order_by("slug").values_list("slug", flat=True))
     return {
         "username": user.username,
         "first_name": user.first_name,
@@ -284,7 +281,7 @@ countries_router = Router(tags=["countries"])
 @paginate(Page)
 def list_countries(request: HttpRequest, filters: Query[CountryFilters]) -> QuerySet[Country]:
     # Country names are not confidential: every signed-in person may list them.
-    qs = Country.objects.all()
+    qs = Country.objects.all()  # access: public reference data
     if filters.q:
         qs = qs.filter(Q(name__icontains=filters.q) | Q(code__iexact=filters.q))
     if filters.member_state is not None:
@@ -437,7 +434,7 @@ tokens_router = Router(tags=["tokens"])
 @tokens_router.get("", response=responses(list[TokenOut]), summary="Your tokens (never their secrets)")
 @paginate(Page)
 def list_tokens(request: HttpRequest, filters: Query[TokenFilters]) -> QuerySet[ApiToken]:
-    qs = ApiToken.objects.filter(user=current_user(request))
+    qs = ApiToken.objects.filter(user=current_user(request))  # access: the caller's own tokens
     now = timezone.now()
     if filters.status == "revoked":
         qs = qs.exclude(revoked_at=None)
@@ -464,7 +461,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status:
 def revoke_token(request: HttpRequest, token_id: int) -> Status:
     user = current_user(request)
     # Someone else's token answers 404, as one that does not exist.
-    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()  # access: own tokens only
     if token is None:
         raise Http404
     if token.revoked_at is not None:

@@ -137,11 +137,8 @@ def person(request: HttpRequest, username: str) -> HttpResponse:
     user = request.user
     person = _visible_person(request, username)
     manages = actions.can_manage_people_of(user, person.country_id) and person.pk != user.pk
-    roles = dict(
-        GroupMembership.objects.filter(user=person, status=GroupMembership.Status.APPROVED).values_list(
-            "group_id", "role"
-        )
-    )
+    approved = GroupMembership.objects.filter(user=person, status="approved")  # access: groups are public, as the page
+    roles = dict(approved.values_list("group_id", "role"))
     groups = list(groups_visible_to(user).filter(pk__in=list(roles)).select_related("parent").order_by("name"))
     for g in groups:
         g.is_chair = roles[g.pk] == GroupMembership.Role.CHAIR
@@ -263,7 +260,8 @@ def _owned_counts(person: User) -> list[tuple[str, int]]:
     """How many shared items of each kind `person` owns (the counts only: no titles are shown)."""
     counts = []
     for model in actions.shared_item_models():
-        n = model.objects.filter(owner=person).count()
+        owned = model.objects.filter(owner=person)  # access: a count for the managers who hand over, no titles
+        n = owned.count()
         if n:
             counts.append((str(model._meta.verbose_name_plural), n))
     return counts
@@ -323,9 +321,9 @@ def vetting(request: HttpRequest) -> HttpResponse:
     """The accounts waiting for vetting: the NCP's own country, or everyone for the Secretariat."""
     user = request.user
     if _is_network_admin(user):
-        queue = User.objects.all()
+        queue = User.objects.all()  # access: network administrators vet everyone
     elif user.role == Role.NCP and user.is_active and user.is_vetted and user.country_id:
-        queue = User.objects.filter(organisation__country_id=user.country_id)
+        queue = User.objects.filter(organisation__country_id=user.country_id)  # access: an NCP vets their country
     else:
         raise PermissionDenied("Only national contact points and the Secretariat vet new members.")
     queue = (
@@ -337,9 +335,9 @@ def vetting(request: HttpRequest) -> HttpResponse:
     page = paginate(request, queue, per_page=50)
     invited_by = {
         inv.accepted_user_id: inv
-        for inv in Invitation.objects.filter(accepted_user__in=[p.pk for p in page.object_list]).select_related(
-            "invited_by"
-        )
+        for inv in Invitation.objects.filter(  # access: invitations of the vetting queue the manager sees
+            accepted_user__in=[p.pk for p in page.object_list]
+        ).select_related("invited_by")
     }
     rows = [(p, invited_by.get(p.pk)) for p in page.object_list]
     return render(request, "network/vetting.html", {**page.context(), "rows": rows})
@@ -499,7 +497,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     # filter already joins memberships, and a Count over that join would count only their own row.
     member_count = Coalesce(
         Subquery(
-            GroupMembership.objects.filter(group=OuterRef("pk"), status=GroupMembership.Status.APPROVED)
+            GroupMembership.objects.filter(group=OuterRef("pk"), status="approved")  # access: member counts are public
             .order_by()
             .values("group")
             .annotate(n=Count("pk"))
@@ -521,7 +519,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     )
     # Subgroups whose parent this person may not see are listed on their own.
     orphans = visible.exclude(parent=None).exclude(parent__in=visible.values("pk")).select_related("parent")
-    mine = dict(GroupMembership.objects.filter(user=user).values_list("group_id", "status"))
+    mine = dict(GroupMembership.objects.filter(user=user).values_list("group_id", "status"))  # access: own
     top = list(top)
     orphans = list(orphans)
     for g in [*top, *orphans, *(s for t in top for s in t.visible_subgroups)]:
@@ -552,7 +550,7 @@ def group(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("user__last_name", "user__first_name", "pk")
     )
     approved = [m for m in visible_memberships if m.status == GroupMembership.Status.APPROVED]
-    mine = GroupMembership.objects.filter(group=item, user=user).first()
+    mine = GroupMembership.objects.filter(group=item, user=user).first()  # access: own membership
     can_join = (
         user.is_community_member
         and item.is_open
@@ -585,9 +583,8 @@ def group(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def group_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    chairs_some = GroupMembership.objects.filter(
-        user=user, role=GroupMembership.Role.CHAIR, status=GroupMembership.Status.APPROVED
-    ).exists()
+    chairs = GroupMembership.objects.filter(user=user, role="chair", status="approved")  # access: own memberships
+    chairs_some = chairs.exists()
     if not (actions.can_manage_groups(user) or (user.is_active and chairs_some)):
         raise PermissionDenied("The Core Group and the Secretariat create interest groups; a chair creates subgroups.")
     if request.method == "POST":
@@ -881,7 +878,7 @@ def settings_tokens(request: HttpRequest) -> HttpResponse:
                 form = TokenForm()
     else:
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+    tokens = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")  # access: own tokens
     return render(request, "network/settings_tokens.html", {"form": form, "tokens": tokens, "created": created})
 
 

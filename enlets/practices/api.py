@@ -632,7 +632,8 @@ def _reviewers_prefetch(user: Any) -> Prefetch:
 def _serve(user: Any, practice: Practice, attachment_id: int) -> FileResponse:
     """The documents' serve logic (enlets/documents/files.py) for a practice's file: `practice`
     comes from get_visible_or_404(..., audit_read=False); the read is audited here naming the file."""
-    attachment = PracticeAttachment.objects.filter(practice=practice, pk=attachment_id).first()
+    files = PracticeAttachment.objects.filter(practice=practice)  # access: `practice` is visible
+    attachment = files.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such file.")
     try:
@@ -953,7 +954,8 @@ def download_attachment(request: HttpRequest, practice_id: int, attachment_id: i
 )
 def remove_attachment(request: HttpRequest, practice_id: int, attachment_id: int) -> Status:
     practice = _practice(request, practice_id)
-    attachment = PracticeAttachment.objects.filter(practice=practice, pk=attachment_id).first()
+    files = PracticeAttachment.objects.filter(practice=practice)  # access: `practice` is visible
+    attachment = files.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such file.")
     actions.do_remove_attachment(current_user(request), attachment)

@@ -235,7 +235,8 @@ def adoption_record(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Vetted members record adoption of published practices for their own country.")
     try:
         if request.POST.get("action") == "remove":
-            adoption = Adoption.objects.filter(practice=practice, country_id=request.user.country_id).first()
+            ours = Adoption.objects.filter(practice=practice)  # access: `practice` is visible
+            adoption = ours.filter(country_id=request.user.country_id).first()
             if adoption is None:
                 messages.info(request, "Your country has no statement on this practice.")
                 return redirect(_back_to(practice, "adoption"))

@@ -41,9 +41,8 @@ def published_feed_items(user: Any, topic: Topic | None = None) -> list[Practice
     """The newest published practices `user` may see (None: the anonymous rule, CLEAR only)."""
     queryset = Practice.objects.visible_to(user).published()
     if topic is not None:
-        queryset = queryset.filter(
-            pk__in=Practice.topics.through.objects.filter(topic_id=topic.pk).values("practice_id")
-        )
+        in_topic = Practice.topics.through.objects.filter(topic_id=topic.pk)  # access: narrows visible_to
+        queryset = queryset.filter(pk__in=in_topic.values("practice_id"))
     return list(
         queryset.select_related("owner_organisation__country")
         .prefetch_related("topics", "countries")
@@ -150,7 +149,7 @@ class PersonalFeed(_PracticeFeed):
         if user is None:
             # Unknown, revoked or deactivated: one answer, so a guessed secret learns nothing.
             raise Http404("Not found")
-        token = FeedToken.objects.get(secret_hash=actions.hash_feed_secret(secret))
+        token = FeedToken.objects.get(secret_hash=actions.hash_feed_secret(secret))  # access: the secret's own
         topic = None
         slug = request.GET.get("topic", "").strip()
         if slug:
@@ -187,12 +186,13 @@ class PersonalFeed(_PracticeFeed):
 
 class SubscriptionForm(forms.Form):
     topic = forms.ModelChoiceField(
-        queryset=Topic.objects.filter(state=Topic.State.ACTIVE, merged_into__isnull=True),
+        queryset=Topic.objects.filter(state="active", merged_into__isnull=True),  # access: topics are public
         required=False,
         empty_label="(no topic)",
         help_text="Follow a topic, a country, or a topic within a country.",
     )
-    country = forms.ModelChoiceField(queryset=Country.objects.all(), required=False, empty_label="(any country)")
+    countries = Country.objects.all()  # access: public reference data
+    country = forms.ModelChoiceField(queryset=countries, required=False, empty_label="(any country)")
     frequency = forms.ChoiceField(
         choices=Subscription.Frequency.choices, initial=Subscription.Frequency.WEEKLY, widget=forms.RadioSelect
     )
@@ -211,9 +211,9 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     # Links from a topic page (?topic=<slug>) or a country (?country=DE) preselect what to follow.
     initial: dict[str, Any] = {}
     if request.GET.get("topic"):
-        initial["topic"] = Topic.objects.filter(slug=request.GET["topic"][:60]).first()
+        initial["topic"] = Topic.objects.filter(slug=request.GET["topic"][:60]).first()  # access: topics are public
     if request.GET.get("country"):
-        initial["country"] = Country.objects.filter(pk=request.GET["country"][:2].upper()).first()
+        initial["country"] = Country.objects.filter(pk=request.GET["country"][:2].upper()).first()  # access: public
     form = SubscriptionForm(initial=initial)
     if request.method == "POST":
         action = request.POST.get("action", "add")
@@ -254,7 +254,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, "Unknown action.")
             return redirect("practices:subscriptions")
-    items = Subscription.objects.filter(user=user).select_related("topic", "country")
+    items = Subscription.objects.filter(user=user).select_related("topic", "country")  # access: own subscriptions
     return render(
         request,
         "practices/subscriptions.html",
@@ -299,5 +299,5 @@ def feed_tokens(request: HttpRequest) -> HttpResponse:
         confirm = get_object_or_404(
             FeedToken, pk=request.GET["revoke"] if request.GET["revoke"].isdigit() else 0, user=user
         )
-    tokens = FeedToken.objects.filter(user=user).order_by("-created_at", "-pk")
+    tokens = FeedToken.objects.filter(user=user).order_by("-created_at", "-pk")  # access: own feed addresses
     return render(request, "practices/feed_tokens.html", {"tokens": tokens, "created": created, "confirm": confirm})

@@ -30,7 +30,7 @@ def _visible_published_counts(user: Any) -> dict[int, int]:
     """Published practices per topic, counting only those `user` may see."""
     visible = Practice.objects.visible_to(user).published().values("pk")
     rows = (
-        Practice.topics.through.objects.filter(practice_id__in=visible)
+        Practice.topics.through.objects.filter(practice_id__in=visible)  # access: only visible practices
         .values("topic_id")
         .annotate(n=Count("practice_id"))
         .order_by()
@@ -76,7 +76,7 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "topic": topic,
             # People's names are for the network's members, not for anonymous visitors.
             "reviewers": topic.reviewers.filter(is_active=True).select_related("organisation") if signed_in else [],
-            "merged_from": Topic.objects.filter(merged_into=topic).order_by("name"),
+            "merged_from": Topic.objects.filter(merged_into=topic).order_by("name"),  # access: public
             "can_manage": actions.can_manage_topics(request.user),
         },
     )
@@ -179,7 +179,7 @@ def topic_merge(request: HttpRequest, slug: str) -> HttpResponse:
             # Counts of every practice (not only visible ones) would leak: managers see what they may see.
             "practice_count": Practice.objects.visible_to(request.user).filter(topics=source).count(),
             "reviewer_count": source.reviewers.count(),
-            "subscription_count": Subscription.objects.filter(topic=source).count(),
+            "subscription_count": Subscription.objects.filter(topic=source).count(),  # access: a number
         },
     )
 

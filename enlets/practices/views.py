@@ -100,8 +100,8 @@ def practice_list(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "sorts": SORT_LABELS,
             # Topics, countries and organisations are public reference data (their names are no secret).
-            "topics": Topic.objects.filter(state=Topic.State.ACTIVE),
-            "countries": Country.objects.all(),
+            "topics": Topic.objects.filter(state=Topic.State.ACTIVE),  # access: topics are public
+            "countries": Country.objects.all(),  # access: public reference data
             "organisations": Organisation.objects.select_related("country").order_by("name"),
             "tlps": TLP.choices,
             "states": Practice.State.choices,
@@ -139,7 +139,8 @@ def _related(user: Any, practice: Practice) -> list[Practice]:
     topic_ids = list(practice.topics.values_list("pk", flat=True))
     if not topic_ids:
         return []
-    same_topics = Practice.topics.through.objects.filter(topic_id__in=topic_ids).values("practice_id")
+    same_topics = Practice.topics.through.objects.filter(topic_id__in=topic_ids)  # access: narrows visible_to
+    same_topics = same_topics.values("practice_id")
     related = (
         Practice.objects.visible_to(user)
         .published()
@@ -390,7 +391,8 @@ def practice_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     if (sign_in := _sign_in_unless_visible(request, pk)) is not None:
         return sign_in
     practice = get_visible_or_404(Practice, request.user, pk, audit_read=False)
-    attachment = PracticeAttachment.objects.filter(practice=practice, pk=attachment_pk).first()
+    files = PracticeAttachment.objects.filter(practice=practice)  # access: `practice` is visible
+    attachment = files.filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404("No such file.")
     try:

@@ -188,6 +188,7 @@ def pending_index_tasks() -> bool:
     try:
         from django_tasks_db.models import DBTaskResult
 
-        return DBTaskResult.objects.filter(status="READY", task_path__startswith="enlets.search.tasks.").exists()
+        waiting = DBTaskResult.objects.filter(status="READY")  # access: task bookkeeping, no content
+        return waiting.filter(task_path__startswith="enlets.search.tasks.").exists()
     except Exception:  # the immediate backend in tests, or the table not migrated yet
         return False

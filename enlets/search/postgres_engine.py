@@ -96,10 +96,11 @@ class PostgresEngine(SearchEngine):
         return len(entries)
 
     def delete(self, model: type[models.Model], pks: Iterable[int]) -> None:
-        SearchEntry.objects.filter(model=registry.model_key(model), object_id__in=list(pks)).delete()
+        entries = SearchEntry.objects.filter(model=registry.model_key(model))  # access: index upkeep
+        entries.filter(object_id__in=list(pks)).delete()
 
     def clear(self) -> None:
-        SearchEntry.objects.all().delete()
+        SearchEntry.objects.all().delete()  # access: index upkeep, serves no one
 
     def _tsquery(self, query: str) -> tuple[str, list[Any]] | None:
         parts: list[str] = []

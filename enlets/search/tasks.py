@@ -19,7 +19,7 @@ def reindex_item(model_key: str, pk: int) -> str:
     model = registry.get_model(model_key)
     if model is None:
         return "not searchable"
-    item = prefetch_for_index(model.objects.filter(pk=pk)).first()
+    item = prefetch_for_index(model.objects.filter(pk=pk)).first()  # access: indexing, labels go with it
     if item is None:
         backend().delete(model, [pk])
         return "deleted"
@@ -49,7 +49,7 @@ def reindex_items(model_key: str, pks: list[int]) -> int:
     model = registry.get_model(model_key)
     if model is None:
         return 0
-    items = list(prefetch_for_index(model.objects.filter(pk__in=pks)))
+    items = list(prefetch_for_index(model.objects.filter(pk__in=pks)))  # access: indexing, labels go with it
     gone = set(pks) - {item.pk for item in items}
     if gone:
         backend().delete(model, gone)

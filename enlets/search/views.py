@@ -89,4 +89,4 @@ def _topic_names(slugs: list[str]) -> dict[str, str]:
         return {}
     from enlets.practices.models import Topic
 
-    return dict(Topic.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    return dict(Topic.objects.filter(slug__in=slugs).values_list("slug", "name"))  # access: topics are public

@@ -37,17 +37,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, out: str, topic: str, country: str, state: str, as_user: str, **options: Any) -> None:
-        if topic and not Topic.objects.filter(slug=topic).exists():
+        if topic and not Topic.objects.filter(slug=topic).exists():  # access: topics are public
             raise CommandError(
                 f"Unknown topic {topic!r}. Topics: {', '.join(Topic.objects.values_list('slug', flat=True))}."
             )
-        if country and not Country.objects.filter(pk=country.upper()).exists():
+        if country and not Country.objects.filter(pk=country.upper()).exists():  # access: public
             raise CommandError(f"Unknown country code {country!r}.")
         if state and state not in Practice.State.values:
             raise CommandError(f"Unknown state {state!r}. States: {', '.join(Practice.State.values)}.")
         actor = None
         if as_user:
-            actor = User.objects.filter(username=as_user).first()
+            actor = User.objects.filter(username=as_user).first()  # access: the operator names who to export as
             if actor is None:
                 raise CommandError(f"No person with the username {as_user!r}.")
             if not actor.is_active:
