@@ -164,7 +164,7 @@ class StoredAttachment(models.Model):
     """A file attached to a shared item; checked by core.uploads.check_upload before it is stored.
 
     A concrete subclass adds the foreign key to its item; the file is served only through the
-    item's visibility check (enlets/documents/files.py serve_attachment).
+    item's visibility check (enlets.core.shared.serve_attachment).
     """
 
     file = models.FileField(upload_to=attachment_path, max_length=200)

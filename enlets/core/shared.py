@@ -128,3 +128,33 @@ def detach_file(actor: Any, item: SharedItem, attachment: Any) -> None:
     stored = attachment.file
     attachment.delete()
     transaction.on_commit(lambda: stored.delete(save=False))
+
+
+def serve_attachment(user: Any, item: SharedItem, attachment_id: Any) -> Any:
+    """Send one file of `item`: the one place that does it, for every app's page and API.
+
+    `item` must come from get_visible_or_404(..., audit_read=False): the read is audited here,
+    naming the file, instead of as a plain read of the item."""
+    from django.http import FileResponse
+
+    attachment = item.attachments.filter(pk=attachment_id).first()  # access: files of a visible item
+    if attachment is None:
+        raise Http404("No such file.")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing.") from exc
+    record_read(
+        user,
+        item,
+        "attachment_download",
+        changes={"attachment": {"id": attachment.pk, "name": attachment.original_name, "sha256": attachment.sha256}},
+    )
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    # A file is data, never a page of this site: no sniffing, no script, no caching by proxies.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

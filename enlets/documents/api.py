@@ -20,9 +20,8 @@ from enlets.core.api import ERRORS, InputSchema, Page, api, apply_ordering, curr
 from enlets.core.errors import InvalidInput
 from enlets.core.markdown import render as render_markdown
 from enlets.core.models import TLP
-from enlets.core.shared import get_visible_or_404
+from enlets.core.shared import get_visible_or_404, serve_attachment
 from enlets.documents import actions
-from enlets.documents.files import serve_attachment
 from enlets.documents.models import Attachment, Document
 from enlets.network.access import groups_visible_to, organisations_visible_to, people_visible_to
 from enlets.network.models import Country, InterestGroup, User

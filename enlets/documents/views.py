@@ -16,10 +16,9 @@ from enlets.core.errors import ActionError, NotAllowed
 from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate, sort_queryset
 from enlets.core.models import TLP
-from enlets.core.shared import get_visible_or_404
+from enlets.core.shared import get_visible_or_404, serve_attachment
 from enlets.core.uploads import attach_all, check_form_files
 from enlets.documents import actions
-from enlets.documents.files import serve_attachment
 from enlets.documents.forms import SORTS, DocumentFilterForm, DocumentForm, TransferForm
 from enlets.documents.models import Attachment, Document
 from enlets.network.models import Country, InterestGroup

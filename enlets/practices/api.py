@@ -33,7 +33,7 @@ from enlets.core.api import (
 from enlets.core.errors import InvalidInput, NotAllowed
 from enlets.core.markdown import render as render_markdown
 from enlets.core.models import TLP
-from enlets.core.shared import get_visible_or_404, record_read
+from enlets.core.shared import get_visible_or_404, record_read, serve_attachment
 
 # The audience schemas and reference resolution are the documents API's, so the two APIs name
 # audiences and answer unknown references identically.
@@ -629,33 +629,6 @@ def _reviewers_prefetch(user: Any) -> Prefetch:
     return Prefetch("reviewers", queryset=people_visible_to(user).only("id", "username", "first_name", "last_name"))
 
 
-def _serve(user: Any, practice: Practice, attachment_id: int) -> FileResponse:
-    """The documents' serve logic (enlets/documents/files.py) for a practice's file: `practice`
-    comes from get_visible_or_404(..., audit_read=False); the read is audited here naming the file."""
-    files = PracticeAttachment.objects.filter(practice=practice)  # access: `practice` is visible
-    attachment = files.filter(pk=attachment_id).first()
-    if attachment is None:
-        raise Http404("No such file.")
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("The file is missing.") from exc
-    record_read(
-        user,
-        practice,
-        "attachment_download",
-        changes={"attachment": {"id": attachment.pk, "name": attachment.original_name, "sha256": attachment.sha256}},
-    )
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    # A file is data, never a page of this site: no sniffing, no script, no caching by proxies.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 # --- Practices -------------------------------------------------------------------------------------------
 
 router = Router(tags=["practices"])
@@ -944,7 +917,7 @@ def add_attachment(request: HttpRequest, practice_id: int, file: File[UploadedFi
     summary="Download a file (as an attachment)",
 )
 def download_attachment(request: HttpRequest, practice_id: int, attachment_id: int) -> FileResponse:
-    return _serve(current_user(request), _practice(request, practice_id), attachment_id)
+    return serve_attachment(current_user(request), _practice(request, practice_id), attachment_id)
 
 
 @router.delete(

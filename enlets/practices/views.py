@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
@@ -28,7 +28,7 @@ from enlets.core.errors import ActionError
 from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate
 from enlets.core.models import TLP
-from enlets.core.shared import get_visible_or_404, record_read
+from enlets.core.shared import get_visible_or_404, serve_attachment
 from enlets.core.uploads import attach_all, check_form_files
 from enlets.network.models import Country, Organisation
 from enlets.practices import actions, workflow
@@ -391,28 +391,7 @@ def practice_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     if (sign_in := _sign_in_unless_visible(request, pk)) is not None:
         return sign_in
     practice = get_visible_or_404(Practice, request.user, pk, audit_read=False)
-    files = PracticeAttachment.objects.filter(practice=practice)  # access: `practice` is visible
-    attachment = files.filter(pk=attachment_pk).first()
-    if attachment is None:
-        raise Http404("No such file.")
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("The file is missing.") from exc
-    record_read(
-        request.user,
-        practice,
-        "attachment_download",
-        changes={"attachment": {"id": attachment.pk, "name": attachment.original_name, "sha256": attachment.sha256}},
-    )
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    # A file is data, never a page of this site: no sniffing, no script, no caching by proxies.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return serve_attachment(request.user, practice, attachment_pk)
 
 
 @login_required
