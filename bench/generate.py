@@ -783,6 +783,8 @@ def practices(gen: Generator, count: int, topics: dict[str, Any], summary_size: 
                 "uid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "title": title,
                 "summary": text(2),
+                # The vocabulary is English; other languages are covered by tests, not measured here.
+                "language": "en",
                 "problem": f"The **operational problem**: {text(2)}" if markup else text(2),
                 "solution": f"## Solution\n\n{text(3)}\n\n- {text(1)}\n" if markup else f"{text(3)}\n\n{text(1)}",
                 "technology": " ".join(rng.sample(SEARCH_VOCABULARY[:200], 3)),

@@ -207,26 +207,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = env_for(url)
     t_all = time.monotonic()
     previous = 0
+    if args.search_skip_generate:
+        # Measure what an earlier --search-build-only run left: the largest size, data and indexes.
+        sizes = sizes[-1:]
+        report["skip_generate"] = True
     for number, size in enumerate(sizes):
         label = f"{size:,} practices"
         entry: dict[str, Any] = {"practices": size}
         report["sizes"][label] = entry
         log(f"== {label} ==")
-        t0 = time.monotonic()
-        entry["generate"] = worker(
-            ["generate", "--practices", str(size - previous), *(["--fresh"] if number == 0 else [])], env
-        )
-        entry["generate"]["seconds"] = round(time.monotonic() - t0, 1)
-        log(f"generated {size - previous:,} practices in {entry['generate']['seconds']} s")
-        entry["index"] = {}
-        for engine in ENGINE_NAMES:
-            mode = "rebuild" if number == 0 else "bulk"
-            log(f"indexing with {engine} ({mode})")
-            entry["index"][engine] = worker(
-                ["index", "--engine", engine, "--mode", mode, "--after", str(previous)], env
-            )
-            log(f"  {engine}: {entry['index'][engine]}")
+        if args.search_skip_generate:
+            entry["generate"] = {"skipped": "measured the data and indexes of an earlier build"}
+        else:
+            _build(entry, number, size, previous, env)
         save()
+        previous = size
+        if args.search_build_only:
+            continue
         prepared = worker(["prepare"], env)
         entry["prepared"] = prepared
         entry["engines"] = {}
@@ -246,11 +243,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log("topic summary PDF")
         entry["summary_pdf"] = worker(["summary"], env)
         save()
-        previous = size
     report["seconds"] = round(time.monotonic() - t_all, 1)
     save()
     log(f"results: {stem.with_suffix('.json')} and {stem.with_suffix('.md')} ({report['seconds']} s)")
     return report
+
+
+def _build(entry: dict[str, Any], number: int, size: int, previous: int, env: dict[str, str]) -> None:
+    """Generate the practices up to `size` and index them with both engines (module path first)."""
+    t0 = time.monotonic()
+    entry["generate"] = worker(
+        ["generate", "--practices", str(size - previous), *(["--fresh"] if number == 0 else [])], env
+    )
+    entry["generate"]["seconds"] = round(time.monotonic() - t0, 1)
+    log(f"generated {size - previous:,} practices in {entry['generate']['seconds']} s")
+    entry["index"] = {}
+    for engine in ENGINE_NAMES:
+        mode = "rebuild" if number == 0 else "bulk"
+        log(f"indexing with {engine} ({mode})")
+        entry["index"][engine] = worker(["index", "--engine", engine, "--mode", mode, "--after", str(previous)], env)
+        log(f"  {engine}: {entry['index'][engine]}")
 
 
 # --- The report -----------------------------------------------------------------------------------------
@@ -444,7 +456,7 @@ def step_index(engine_name: str, mode: str, after: int) -> dict[str, Any]:
 # The practices to add in bulk, with everything indexing reads, in one statement per chunk.
 BULK_SQL = """
 SELECT p.id, p.title, p.summary, p.technology, p.problem, p.solution, p.results, p.lessons, p.transferability,
-       p.tlp, p.state, p.owner_id, o.country_id,
+       p.tlp, p.state, p.owner_id, o.country_id, p.language,
        ARRAY(SELECT t.slug FROM practices_practice_topics pt JOIN practices_topic t ON t.id = pt.topic_id
              WHERE pt.practice_id = p.id ORDER BY pt.id),
        ARRAY(SELECT c.country_id FROM practices_practice_countries c WHERE c.practice_id = p.id ORDER BY c.id),
@@ -479,6 +491,7 @@ class BulkItem:
             self.state,
             self.owner_id,
             owner_country,
+            self.language,
             topics,
             countries,
             self.stored_labels,
@@ -517,7 +530,7 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
 
     from enlets.practices.models import Practice
     from enlets.search import registry
-    from enlets.search.tantivy_engine import FOLD_SUFFIX
+    from enlets.search.tantivy_engine import FOLD_SUFFIX, LANGUAGE_FIELD, language_column
 
     key = registry.model_key(Practice)
     doc = tantivy.Document()
@@ -525,8 +538,10 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
     doc.add_text(registry.TYPE_FACET, key)
     doc.add_unsigned("pk", item.pk)
     doc.add_text("display_title", str(item))
+    values = []
     for field in registry.text_fields(Practice):
         value = field.value(item)
+        values.append(value)
         doc.add_text(field.name, value)
         doc.add_text(field.name + FOLD_SUFFIX, value)
     for field in registry.facet_fields(Practice):
@@ -534,6 +549,9 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
             doc.add_text(field.name, value)
     for label in bulk_labels(item):
         doc.add_text("labels", label)
+    doc.add_text(LANGUAGE_FIELD, item.language)
+    if item.language in engine.stemmers:
+        doc.add_text(language_column(item.language), "\n".join(v for v in values if v))
     return doc
 
 
@@ -541,6 +559,7 @@ def bulk_entry(engine: Any, item: BulkItem) -> dict[str, Any]:
     """PostgresEngine._entry for a BulkItem."""
     from enlets.practices.models import Practice
     from enlets.search import registry
+    from enlets.search.languages import postgres_config
     from enlets.search.postgres_engine import _weight, fold
 
     texts: dict[str, list[str]] = {"a": [], "b": [], "c": [], "d": []}
@@ -551,6 +570,7 @@ def bulk_entry(engine: Any, item: BulkItem) -> dict[str, Any]:
         **{f"text_{k}": "\n".join(v) for k, v in texts.items()},
         "facets": {field.name: field.stored(item) for field in registry.facet_fields(Practice)},
         "labels": bulk_labels(item),
+        "language": postgres_config(item.language),
     }
 
 
@@ -611,11 +631,12 @@ def _bulk_index(engine: Any, after_pk: int) -> int:
         return done
     from enlets.search.models import SearchEntry
 
-    columns = ["model", "object_id", "title", "text_a", "text_b", "text_c", "text_d", "facets", "labels", "indexed_at"]
+    columns = ["model", "object_id", "title", *("text_a", "text_b", "text_c", "text_d"), "facets", "labels", "language"]
+    columns.append("indexed_at")
     now = dt.datetime.now(dt.UTC).isoformat(sep=" ")
     with connection.cursor() as cursor:
         # Load first, index after: building the GIN indexes once is much faster than growing them.
-        for name in ("search_entry_vector", "search_entry_labels", "search_entry_facets"):
+        for name in ("search_entry_vector", "search_entry_labels", "search_entry_facets", "search_entry_language"):
             cursor.execute(f"DROP INDEX IF EXISTS {name}")
     for items in _bulk_rows(after_pk):
         with transaction.atomic():
@@ -635,6 +656,7 @@ def _bulk_index(engine: Any, after_pk: int) -> int:
                             entry["text_d"],
                             json.dumps(entry["facets"]),
                             json.dumps(entry["labels"]),
+                            entry["language"],
                             now,
                         )
                     )
@@ -646,6 +668,7 @@ def _bulk_index(engine: Any, after_pk: int) -> int:
         cursor.execute("CREATE INDEX search_entry_vector ON search_searchentry USING GIN (vector)")
         cursor.execute("CREATE INDEX search_entry_labels ON search_searchentry USING GIN (labels)")
         cursor.execute("CREATE INDEX search_entry_facets ON search_searchentry USING GIN (facets jsonb_path_ops)")
+        cursor.execute("CREATE INDEX search_entry_language ON search_searchentry (language)")
     return done
 
 
@@ -944,6 +967,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--search-budget", dest="search_budget", type=float, default=30.0)
     parser.add_argument("--search-port", dest="search_port", type=int, default=8290)
     parser.add_argument("--search-no-http", dest="search_no_http", action="store_true")
+    parser.add_argument(
+        "--search-build-only",
+        dest="search_build_only",
+        action="store_true",
+        help="generate and index, measure nothing (then measure with --search-skip-generate)",
+    )
+    parser.add_argument(
+        "--search-skip-generate",
+        dest="search_skip_generate",
+        action="store_true",
+        help="measure the largest size of the scale on the data and indexes already built",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

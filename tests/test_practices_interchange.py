@@ -194,6 +194,26 @@ def test_import_twice_changes_nothing_the_second_time(world, tmp_path):
     assert counts() == before
 
 
+def test_the_language_travels_and_old_files_read_as_english(world, tmp_path):
+    Practice.objects.filter(pk=world["amber"].pk).update(language="de")  # access: test set-up
+    document = export(tmp_path, "--as", world["author"].username)
+    by_title = {p["title"]: p for p in document["practices"]}
+    assert by_title["Mobile ANPR at the German border"]["language"] == "de"
+    assert by_title["Fixed ANPR on motorways"]["language"] == "en"
+    Practice.objects.all().delete()
+    run_import(tmp_path, document, "--as", world["secretariat"].username)
+    assert Practice.objects.get(title="Mobile ANPR at the German border").language == "de"  # access: test
+    # A file written before practices had a language: every practice is English.
+    for practice in document["practices"]:
+        del practice["language"]
+    Practice.objects.all().delete()
+    run_import(tmp_path, document, "--as", world["secretariat"].username)
+    assert set(Practice.objects.values_list("language", flat=True)) == {"en"}  # access: test
+    bad = {**document, "practices": [{**document["practices"][0], "language": "klingon"}]}
+    with pytest.raises(CommandError, match="language"):
+        run_import(tmp_path, bad, "--as", world["secretariat"].username)
+
+
 def test_import_onto_the_source_instance_is_unchanged(world, tmp_path):
     document = export(tmp_path, "--as", world["author"].username)
     before = counts()

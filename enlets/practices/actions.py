@@ -34,6 +34,7 @@ from enlets.practices.models import (
     Subscription,
     Topic,
 )
+from enlets.search.languages import Language
 from enlets.search.tasks import index_later, index_many_later
 
 # --- Practices -------------------------------------------------------------------------------------
@@ -54,7 +55,12 @@ TEXT_FIELDS = (
     "contact_note",
     "public_teaser",
 )
-CHOICE_FIELDS = {"cost_band": CostBand, "procurement_route": ProcurementRoute, "dpia": DpiaStatus}
+CHOICE_FIELDS = {
+    "language": Language,
+    "cost_band": CostBand,
+    "procurement_route": ProcurementRoute,
+    "dpia": DpiaStatus,
+}
 DATE_FIELDS = ("implementation_start", "implementation_end")
 CONTENT_FIELDS = (*TEXT_FIELDS, *CHOICE_FIELDS, *DATE_FIELDS)
 RELATED_FIELDS = ("topics", "countries", "organisations", "contacts")
@@ -93,7 +99,8 @@ def _clean_content(data: dict[str, Any]) -> None:
         errors["title"] = ["Give the practice a title."]
     for name, choices in CHOICE_FIELDS.items():
         if name in data:
-            data[name] = data[name] or ""
+            # Empty means the field's default: no cost band stated, or English.
+            data[name] = data[name] or Practice._meta.get_field(name).default
             if data[name] not in choices.values:
                 errors[name] = [f"Choose one of: {', '.join(v for v in choices.values if v)}."]
     start, end = data.get("implementation_start"), data.get("implementation_end")

@@ -62,11 +62,13 @@ from enlets.practices.models import (
     ReviewCriterion,
     Topic,
 )
+from enlets.search.languages import Language
 
 TLPValue = Literal[tuple(TLP.values)]  # type: ignore[valid-type]
 CostBandValue = Literal[tuple(CostBand.values)]  # type: ignore[valid-type]
 ProcurementValue = Literal[tuple(ProcurementRoute.values)]  # type: ignore[valid-type]
 DpiaValue = Literal[tuple(DpiaStatus.values)]  # type: ignore[valid-type]
+LanguageValue = Literal[tuple(Language.values)]  # type: ignore[valid-type]
 StepValue = Literal[tuple(workflow.TRANSITIONS)]  # type: ignore[valid-type]
 AdoptionStatusValue = Literal[tuple(Adoption.Status.values)]  # type: ignore[valid-type]
 
@@ -135,6 +137,7 @@ class PracticeOut(Schema):
     uid: str
     title: str
     summary: str
+    language: str = Field(description="The language it is written in (ISO 639-1: en, de, fr...).")
     public_teaser: str = Field(description="A short TLP:CLEAR abstract the authors chose to make public.")
     topics: list[TopicRef]
     countries: list[str] = Field(description="ISO codes of the member states involved.")
@@ -236,6 +239,7 @@ class PracticeDetailOut(PracticeOut):
 class PracticeIn(InputSchema):
     title: str = Field(description="At most 200 characters.")
     summary: str = ""
+    language: LanguageValue = Field("en", description="ISO 639-1 code of an EU language.")  # type: ignore[valid-type]
     public_teaser: str = Field("", description="At most 600 characters; shown publicly (TLP:CLEAR).")
     topics: list[str] = Field(default_factory=list, description="Topic slugs (active topics).")
     countries: list[str] | None = Field(None, description="ISO codes. Default: your own country.")
@@ -268,6 +272,7 @@ class PracticePatch(InputSchema):
 
     title: str | None = None
     summary: str | None = None
+    language: LanguageValue | None = None  # type: ignore[valid-type]
     public_teaser: str | None = None
     topics: list[str] | None = None
     countries: list[str] | None = None

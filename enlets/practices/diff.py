@@ -26,6 +26,7 @@ from enlets.practices.models import Practice, PracticeRevision
 FIELD_LABELS: list[tuple[str, str]] = [
     ("title", "Title"),
     ("summary", "Summary"),
+    ("language", "Language"),
     ("topics", "Topics"),
     ("countries", "Countries"),
     ("organisations", "Organisations"),

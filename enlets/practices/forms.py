@@ -29,6 +29,7 @@ from enlets.network.models import Country, InterestGroup, Organisation, User
 from enlets.practices import actions
 from enlets.practices.diff import MARKDOWN_FIELDS
 from enlets.practices.models import CostBand, DpiaStatus, Practice, ProcurementRoute, Topic
+from enlets.search.languages import Language
 
 MARKDOWN_HELP = "Markdown: **bold**, *italic*, - lists, [links](https://…), tables. HTML is shown as text."
 
@@ -59,6 +60,14 @@ class PracticeForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Two or three sentences shown in lists and summaries: the problem, the solution, the result.",
+    )
+    language = forms.ChoiceField(
+        label="Language",
+        choices=Language.choices,
+        initial="en",
+        # Left out (an older client, a script): English, the model's default.
+        required=False,
+        help_text="The language the practice is written in: search finds its words in their other forms.",
     )
     topics = forms.ModelMultipleChoiceField(
         label="Topics",
@@ -174,7 +183,7 @@ class PracticeForm(forms.Form):
 
     # The page's fieldsets: (legend, field names). The "what changed" note and the files follow.
     FIELDSETS: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("Summary", ("title", "summary", "topics", "countries", "organisations")),
+        ("Summary", ("title", "summary", "language", "topics", "countries", "organisations")),
         ("Problem and solution", ("problem", "solution", "technology")),
         (
             "Implementation",

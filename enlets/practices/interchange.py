@@ -394,7 +394,9 @@ def _parse_practice(index: int, item: Any, resolver: _Resolver, problems: _Probl
     if "title" in item and isinstance(item.get("title"), str) and not item["title"].strip():
         problems.add(where, "title", "must not be empty")
     for name, choices in CHOICE_FIELDS.items():
-        value = item.get(name) or ""
+        # Absent or empty: the field's default ("" for the bands, English for the language; files
+        # written before the language existed are English).
+        value = item.get(name) or Practice._meta.get_field(name).default
         if value not in choices.values:
             problems.add(where, name, f"{value!r} is not one of: {', '.join(v for v in choices.values if v)}")
         fields[name] = value

@@ -22,6 +22,7 @@ from django.utils import timezone
 from enlets.core import access
 from enlets.core.models import AccessLabel, SharedItem, SharedItemQuerySet, StoredAttachment
 from enlets.search.fields import FacetField, SearchField
+from enlets.search.languages import Language
 
 if TYPE_CHECKING:
     from enlets.network.models import User
@@ -126,6 +127,8 @@ class Practice(SharedItem):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=200)
     summary = models.TextField(max_length=1000, blank=True)
+    # The language the practice is written in: search stems its words in that language too.
+    language = models.CharField(max_length=2, choices=Language.choices, default="en", db_default="en")
     topics = models.ManyToManyField(Topic, blank=True, related_name="practices")
     countries = models.ManyToManyField("network.Country", blank=True, related_name="practices")
     organisations = models.ManyToManyField("network.Organisation", blank=True, related_name="practices")
@@ -157,6 +160,7 @@ class Practice(SharedItem):
 
     objects = PracticeQuerySet.as_manager()
 
+    search_language = "language"
     search_fields: ClassVar[list[Any]] = [
         SearchField("title", boost=3),
         SearchField("summary", boost=2),

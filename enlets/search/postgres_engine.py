@@ -5,7 +5,8 @@ the item's permission labels (jsonb, GIN). Every search is one SQL statement fam
 WHERE: `vector @@ query AND labels ?| user_labels [AND facet filters]`, so the total, the facet
 counts and the page all count only what the user may see. The tsquery is built from our own
 parse of the user's words (enlets.search.query), with bound parameters: no user syntax reaches
-PostgreSQL's parser.
+PostgreSQL's parser. Each row is stemmed in its item's language (its `language` regconfig); a
+query is stemmed in English and in every other language present in the index, OR-ed.
 """
 
 from __future__ import annotations
@@ -31,10 +32,22 @@ from enlets.search.base import (
     item_search_labels,
     pending_index_tasks,
 )
+from enlets.search.languages import item_language, postgres_config
 from enlets.search.models import SearchEntry
 from enlets.search.query import parse
 
 CONFIG = "english"
+# The languages present in the index, by a skip scan of its language index (one probe each).
+LANGUAGES_SQL = """
+WITH RECURSIVE present(language) AS (
+    (SELECT language FROM search_searchentry ORDER BY language LIMIT 1)
+    UNION ALL
+    SELECT (SELECT e.language FROM search_searchentry e WHERE e.language > present.language
+            ORDER BY e.language LIMIT 1)
+    FROM present WHERE present.language IS NOT NULL
+)
+SELECT language::text FROM present WHERE language IS NOT NULL
+"""
 # ts_headline marks matches with these; they are stripped from stored text, so they cannot be forged.
 START, STOP = "\x01", "\x02"
 
@@ -71,6 +84,7 @@ class PostgresEngine(SearchEngine):
             **{f"text_{k}": "\n".join(v) for k, v in texts.items()},
             "facets": facets,
             "labels": item_search_labels(item),
+            "language": postgres_config(item_language(item)),
         }
 
     def index(self, items: Iterable[models.Model]) -> int:
@@ -91,7 +105,17 @@ class PostgresEngine(SearchEngine):
                 batch_size=500,
                 update_conflicts=True,
                 unique_fields=["model", "object_id"],
-                update_fields=["title", "text_a", "text_b", "text_c", "text_d", "facets", "labels", "indexed_at"],
+                update_fields=[
+                    "title",
+                    "text_a",
+                    "text_b",
+                    "text_c",
+                    "text_d",
+                    "facets",
+                    "labels",
+                    "language",
+                    "indexed_at",
+                ],
             )
         return len(entries)
 
@@ -102,24 +126,36 @@ class PostgresEngine(SearchEngine):
     def clear(self) -> None:
         SearchEntry.objects.all().delete()  # access: index upkeep, serves no one
 
-    def _tsquery(self, query: str) -> tuple[str, list[Any]] | None:
-        parts: list[str] = []
-        params: list[Any] = []
-        for clause in parse(query):
-            words = [fold(w) for w in clause.words]
-            if clause.kind == "phrase":
-                parts.append(f"phraseto_tsquery('{CONFIG}', %s)")
-                params.append(" ".join(words))
-            elif clause.kind == "prefix":
-                # A quoted lexeme with :* ; the word holds only letters and digits (query.WORD).
-                parts.append(f"to_tsquery('{CONFIG}', %s)")
-                params.append(f"'{words[0].lower()}':*")
-            else:
-                parts.append(f"plainto_tsquery('{CONFIG}', %s)")
-                params.append(words[0])
-        if not parts:
+    def _tsquery(self, query: str, configs: Iterable[str] = (CONFIG,)) -> tuple[str, list[Any]] | None:
+        """The words as a tsquery: every clause (AND), stemmed in each configuration (OR)."""
+        clauses = parse(query)
+        if not clauses:
             return None
-        return " && ".join(parts), params
+        per_config: list[str] = []
+        params: list[Any] = []
+        for config in configs:
+            parts: list[str] = []
+            for clause in clauses:
+                words = [fold(w) for w in clause.words]
+                # The configuration is a bound parameter too, cast to regconfig.
+                if clause.kind == "phrase":
+                    parts.append("phraseto_tsquery(%s::regconfig, %s)")
+                    params += [config, " ".join(words)]
+                elif clause.kind == "prefix":
+                    # A quoted lexeme with :* ; the word holds only letters and digits (query.WORD).
+                    parts.append("to_tsquery(%s::regconfig, %s)")
+                    params += [config, f"'{words[0].lower()}':*"]
+                else:
+                    parts.append("plainto_tsquery(%s::regconfig, %s)")
+                    params += [config, words[0]]
+            per_config.append("(" + " && ".join(parts) + ")")
+        return " || ".join(per_config), params
+
+    @staticmethod
+    def _configs_present(cursor: Any) -> list[str]:
+        """English, and each other text search configuration some row of the index uses."""
+        cursor.execute(LANGUAGES_SQL)
+        return list(dict.fromkeys([CONFIG, *(row[0] for row in cursor.fetchall())]))
 
     def search(
         self,
@@ -139,7 +175,9 @@ class PostgresEngine(SearchEngine):
             return SearchResults(total=0, hits=[], page=page, page_size=page_size)
         where = ["e.labels ?| %s"]
         params: list[Any] = [labels]
-        tsquery = self._tsquery(query)
+        with connection.cursor() as cursor:
+            configs = self._configs_present(cursor)
+        tsquery = self._tsquery(query, configs)
         query_sql = "NULL::tsquery"
         query_params: list[Any] = []
         if tsquery is not None:
@@ -165,7 +203,7 @@ class PostgresEngine(SearchEngine):
             score = "ts_rank(e.vector, q.query)" if tsquery is not None else "0"
             body = "concat_ws(' ', e.text_b, e.text_c, e.text_d)"
             headline = (
-                f"ts_headline('{CONFIG}', {body}, q.query, "
+                f"ts_headline(e.language, {body}, q.query, "
                 f'\'StartSel="{START}", StopSel="{STOP}", MaxWords=35, MinWords=15\')'
                 if tsquery is not None
                 else f"left({body}, 200)"

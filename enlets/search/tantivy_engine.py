@@ -2,7 +2,9 @@
 
 Schema: one stored key ("documents.document:42"), the type, the pk, one analysed text column
 per declared SearchField name (English stemming, accent folding, lower case), one exact column
-per FacetField, and `labels`: the item's permission labels as exact terms. Every search is
+per FacetField, and `labels`: the item's permission labels as exact terms. An item written in
+another language with a tantivy stemmer also puts all its text in that language's column
+(`text_de`, ...), stemmed in that language (enlets.search.languages). Every search is
 `(the user's words) AND labels IN user_labels(user) [AND facet filters]`, one engine query, so
 the total, the facet counts and the pages only ever count items the user may see.
 """
@@ -14,6 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +39,18 @@ from enlets.search.base import (
     pending_index_tasks,
     prefetch_for_index,
 )
+from enlets.search.languages import ENGLISH, TANTIVY_STEMMERS, item_language
 from enlets.search.query import Clause, parse
 
 TOKENIZER = "enlets_en"
 # Each text column has an unstemmed twin for prefixes ("jamm*" must find "jamming", stored as "jam").
 FOLD_TOKENIZER = "enlets_fold"
 FOLD_SUFFIX = "__folded"
-SCHEMA_VERSION = 3  # 3: list facets hold one term per value
+SCHEMA_VERSION = 4  # 3: list facets hold one term per value; 4: a column per item language
+# The other languages' columns, one per stemmer; a match there weighs like a summary's.
+LANGUAGE_CODES = sorted(code for code in TANTIVY_STEMMERS if code != ENGLISH)
+LANGUAGE_BOOST = 2.0
+LANGUAGE_FIELD = "language"
 META_FILE = "enlets-search.json"
 WRITER_HEAP = 20_000_000
 # A rebuild commits this often, so a long one shows its progress in search and a crash loses little.
@@ -51,15 +59,19 @@ REBUILD_COMMIT_EVERY = 20_000
 REBUILD_WRITER_HEAP = 256_000_000
 
 
-def stem_analyzer() -> tantivy.TextAnalyzer:
+def stem_analyzer(language: str = "english") -> tantivy.TextAnalyzer:
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
+        .filter(tantivy.Filter.stemmer(language))
         .build()
     )
+
+
+def language_column(code: str) -> str:
+    return f"text_{code}"
 
 
 def fold_analyzer() -> tantivy.TextAnalyzer:
@@ -74,6 +86,9 @@ def fold_analyzer() -> tantivy.TextAnalyzer:
 
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
+# The facet counts are a second pass over the matches; tantivy releases the GIL while it works, so
+# they run in this pool beside the ranked search, snippets and the re-check (docs/search.md).
+_facet_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enlets-facets")
 
 
 def _layout() -> dict[str, Any]:
@@ -81,6 +96,7 @@ def _layout() -> dict[str, Any]:
         "version": SCHEMA_VERSION,
         "text": sorted(registry.all_text_fields()),
         "facets": sorted(f for f in registry.all_facets() if f != registry.TYPE_FACET),
+        "languages": LANGUAGE_CODES,
     }
 
 
@@ -96,6 +112,9 @@ def _schema() -> tantivy.Schema:
     for name in _layout()["facets"]:
         builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
     builder.add_text_field("labels", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(LANGUAGE_FIELD, stored=True, tokenizer_name="raw", index_option="basic")
+    for code in LANGUAGE_CODES:
+        builder.add_text_field(language_column(code), stored=True, tokenizer_name=f"enlets_{code}")
     return builder.build()
 
 
@@ -106,6 +125,7 @@ class TantivyEngine(SearchEngine):
         self.path = Path(path or settings.SEARCH_INDEX_DIR)
         self.stem = stem_analyzer()
         self.fold = fold_analyzer()
+        self.stemmers = {code: stem_analyzer(TANTIVY_STEMMERS[code]) for code in LANGUAGE_CODES}
 
     # --- The index files ---------------------------------------------------------------------
 
@@ -132,6 +152,8 @@ class TantivyEngine(SearchEngine):
             index = tantivy.Index(_schema(), path=key, reuse=True)
             index.register_tokenizer(TOKENIZER, self.stem)
             index.register_tokenizer(FOLD_TOKENIZER, self.fold)
+            for code, analyzer in self.stemmers.items():
+                index.register_tokenizer(f"enlets_{code}", analyzer)
             _indexes[key] = index
             return index
 
@@ -167,10 +189,16 @@ class TantivyEngine(SearchEngine):
         doc.add_text(registry.TYPE_FACET, key)
         doc.add_unsigned("pk", item.pk)
         doc.add_text("display_title", str(item))
+        values = []
         for field in registry.text_fields(model):
             value = field.value(item)
+            values.append(value)
             doc.add_text(field.name, value)
             doc.add_text(field.name + FOLD_SUFFIX, value)
+        language = item_language(item)
+        doc.add_text(LANGUAGE_FIELD, language)
+        if language in self.stemmers:
+            doc.add_text(language_column(language), "\n".join(v for v in values if v))
         for field in registry.facet_fields(model):
             # A list facet (a practice's topics) adds one term per value: a filter on any of them
             # finds the item, and the terms aggregation counts the item once under each value.
@@ -246,19 +274,30 @@ class TantivyEngine(SearchEngine):
 
     # --- Reads --------------------------------------------------------------------------------
 
-    def _clause_query(self, schema: tantivy.Schema, clause: Clause) -> tantivy.Query | None:
+    def _clause_query(
+        self, schema: tantivy.Schema, clause: Clause, languages: Iterable[str] = ()
+    ) -> tantivy.Query | None:
         fields = registry.all_text_fields()
         per_field: list[tantivy.Query] = []
         if clause.kind == "phrase":
             tokens = [t for word in clause.words for t in self.stem.analyze(word)]
-            if not tokens:
-                return None
-            for name, boost in fields.items():
+            for name, boost in fields.items() if tokens else ():
                 if len(tokens) == 1:
                     query = tantivy.Query.term_query(schema, name, tokens[0])
                 else:
                     query = tantivy.Query.phrase_query(schema, name, tokens)
                 per_field.append(tantivy.Query.boost_query(query, boost))
+            for code in languages:
+                # Each language's column answers the words stemmed in that language.
+                stemmed = [t for word in clause.words for t in self.stemmers[code].analyze(word)]
+                if not stemmed:
+                    continue
+                column = language_column(code)
+                if len(stemmed) == 1:
+                    query = tantivy.Query.term_query(schema, column, stemmed[0])
+                else:
+                    query = tantivy.Query.phrase_query(schema, column, stemmed)
+                per_field.append(tantivy.Query.boost_query(query, LANGUAGE_BOOST))
         elif clause.kind == "prefix":
             folded = self.fold.analyze(clause.words[0])
             stemmed = self.stem.analyze(clause.words[0])
@@ -272,16 +311,20 @@ class TantivyEngine(SearchEngine):
                 per_field.append(tantivy.Query.boost_query(query, boost))
         else:
             tokens = self.stem.analyze(clause.words[0])
-            if not tokens:
-                return None
-            for name, boost in fields.items():
+            for name, boost in fields.items() if tokens else ():
                 per_field.append(tantivy.Query.boost_query(tantivy.Query.term_query(schema, name, tokens[0]), boost))
+            for code in languages:
+                stemmed = self.stemmers[code].analyze(clause.words[0])
+                if stemmed:
+                    term = tantivy.Query.term_query(schema, language_column(code), stemmed[0])
+                    per_field.append(tantivy.Query.boost_query(term, LANGUAGE_BOOST))
         if not per_field:
             return None
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_field])
 
-    def _text_query(self, schema: tantivy.Schema, query: str) -> tantivy.Query:
-        clauses = [q for q in (self._clause_query(schema, c) for c in parse(query)) if q is not None]
+    def _text_query(self, schema: tantivy.Schema, query: str, languages: Iterable[str] = ()) -> tantivy.Query:
+        languages = list(languages)
+        clauses = [q for q in (self._clause_query(schema, c, languages) for c in parse(query)) if q is not None]
         if not clauses:
             return tantivy.Query.all_query()
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
@@ -309,7 +352,8 @@ class TantivyEngine(SearchEngine):
         index.reload()
         schema = index.schema
         searcher = index.searcher()
-        text_query = self._text_query(schema, query)
+        languages = self._languages_present(searcher)
+        text_query = self._text_query(schema, query, languages)
         must = [text_query, tantivy.Query.term_set_query(schema, "labels", labels)]
         if models:
             must.append(tantivy.Query.term_set_query(schema, registry.TYPE_FACET, list(models)))
@@ -318,15 +362,12 @@ class TantivyEngine(SearchEngine):
             if name in known and value:
                 must.append(tantivy.Query.term_query(schema, name, str(value)))
         full = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
+        aggregations = {name: {"terms": {"field": name, "size": 100}} for name in known}
+        counting = _facet_pool.submit(searcher.aggregate, full, aggregations)
         result = searcher.search(full, limit=page_size, offset=(page - 1) * page_size, count=True)
         total = result.count or 0
-        aggregations = {name: {"terms": {"field": name, "size": 100}} for name in known}
-        counts = searcher.aggregate(full, aggregations) if total else {}
-        facet_counts = {
-            name: {b["key"]: b["doc_count"] for b in counts.get(name, {}).get("buckets", []) if b["key"] != ""}
-            for name in known
-        }
         snippets = _Generators(searcher, text_query, schema, registry.all_text_fields())
+        language_snippets = _Generators(searcher, text_query, schema, map(language_column, languages))
         hits = []
         for score, address in result.hits:
             doc = searcher.doc(address)
@@ -335,11 +376,16 @@ class TantivyEngine(SearchEngine):
                     model=doc.get_first(registry.TYPE_FACET),
                     pk=int(doc.get_first("pk")),
                     title=doc.get_first("display_title") or "",
-                    snippet_html=self._snippet(doc, snippets),
+                    snippet_html=self._snippet(doc, snippets, language_snippets),
                     score=float(score),
                 )
             )
         hits, dropped = check_hits(user, hits)
+        counts = counting.result() if total else {}
+        facet_counts = {
+            name: {b["key"]: b["doc_count"] for b in counts.get(name, {}).get("buckets", []) if b["key"] != ""}
+            for name in known
+        }
         return SearchResults(
             total=total,
             hits=hits,
@@ -350,21 +396,26 @@ class TantivyEngine(SearchEngine):
         )
 
     @staticmethod
-    def _snippet(doc: tantivy.Document, generators: _Generators) -> str:
-        """The best highlighted fragment, title last (it is shown anyway); escaped by `highlight`."""
+    def _languages_present(searcher: tantivy.Searcher) -> list[str]:
+        """The other languages some item is written in: only their columns are queried."""
+        return [code for code in LANGUAGE_CODES if searcher.doc_freq(LANGUAGE_FIELD, code)]
+
+    @staticmethod
+    def _snippet(doc: tantivy.Document, generators: _Generators, language_generators: _Generators) -> str:
+        """The best highlighted fragment, title last (it is shown anyway); escaped by `highlight`.
+        An item in another language is first looked for in its own language's column, where the
+        inflected forms of the reader's words are found."""
+        language = language_column(doc.get_first(LANGUAGE_FIELD) or ENGLISH)
+        if language in language_generators:
+            fragment, ranges = _fragment(doc, language_generators[language])
+            if ranges:
+                return highlight(fragment, ranges)
         fallback = ""
         ordered = sorted(generators, key=lambda name: name == "title")
         for name in ordered:
-            snippet = generators[name].snippet_from_doc(doc)
-            fragment = snippet.fragment()
+            fragment, ranges = _fragment(doc, generators[name])
             if not fragment:
                 continue
-            # tantivy gives byte ranges; `highlight` works on characters.
-            raw = fragment.encode()
-            ranges = [
-                (len(raw[: r.start].decode(errors="ignore")), len(raw[: r.end].decode(errors="ignore")))
-                for r in snippet.highlighted()
-            ]
             if ranges and name != "title":
                 return highlight(fragment, ranges)
             if not fallback and name != "title":
@@ -379,6 +430,19 @@ class TantivyEngine(SearchEngine):
         return ""
 
 
+def _fragment(doc: tantivy.Document, generator: tantivy.SnippetGenerator) -> tuple[str, list[tuple[int, int]]]:
+    """The generator's best fragment of the document and its matches as character ranges."""
+    snippet = generator.snippet_from_doc(doc)
+    fragment = snippet.fragment()
+    # tantivy gives byte ranges; `highlight` works on characters.
+    raw = fragment.encode()
+    ranges = [
+        (len(raw[: r.start].decode(errors="ignore")), len(raw[: r.end].decode(errors="ignore")))
+        for r in snippet.highlighted()
+    ]
+    return fragment, ranges
+
+
 class _Generators:
     """A snippet generator per text field, made on first use: most hits find their fragment in the
     first fields tried, so the others' generators (each reads the query's terms) are never made."""
@@ -390,6 +454,9 @@ class _Generators:
 
     def __iter__(self) -> Any:
         return iter(self.names)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
 
     def __getitem__(self, name: str) -> tantivy.SnippetGenerator:
         generator = self.made.get(name)
