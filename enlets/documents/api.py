@@ -7,7 +7,6 @@ resolve (unknown, or not visible to them) is a 422 naming the field.
 """
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any, Literal
 
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
@@ -17,43 +16,30 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from enlets.core.api import ERRORS, InputSchema, Page, api, apply_ordering, current_user, responses
+from enlets.core.audience_api import (
+    AudienceIn,
+    AudienceOut,
+    AudiencePatch,
+    api_field_errors,
+    resolve,
+    resolve_audience,
+    upper,
+)
 from enlets.core.errors import InvalidInput
 from enlets.core.markdown import render as render_markdown
 from enlets.core.models import TLP
 from enlets.core.shared import get_visible_or_404, serve_attachment
 from enlets.documents import actions
 from enlets.documents.models import Attachment, Document
-from enlets.network.access import groups_visible_to, organisations_visible_to, people_visible_to
+from enlets.network.access import groups_visible_to, people_visible_to
 from enlets.network.models import Country, InterestGroup, User
 
 TLPValue = Literal[tuple(TLP.values)]  # type: ignore[valid-type]
 StateValue = Literal[tuple(Document.State.values)]  # type: ignore[valid-type]
 SpaceValue = Literal[tuple(Document.Space.values)]  # type: ignore[valid-type]
 
-# The actions name audience fields as the model does; the API as the JSON does.
-ACTION_TO_API_FIELD = {
-    "audience_countries": "audience.countries",
-    "audience_organisations": "audience.organisations",
-    "audience_groups": "audience.groups",
-    "audience_people": "audience.people",
-}
-
 
 # --- Schemas ----------------------------------------------------------------------------------------
-
-
-class AudienceIn(InputSchema):
-    countries: list[str] = Field(default_factory=list, description="ISO codes, e.g. NL, DE.")
-    organisations: list[int] = Field(default_factory=list, description="Organisation ids.")
-    groups: list[str] = Field(default_factory=list, description="Interest group slugs.")
-    people: list[str] = Field(default_factory=list, description="User names.")
-
-
-class AudienceOut(Schema):
-    countries: list[str]
-    organisations: list[int]
-    groups: list[str]
-    people: list[str]
 
 
 class DocumentIn(InputSchema):
@@ -71,13 +57,6 @@ class DocumentIn(InputSchema):
         description="Used by AMBER, AMBER+STRICT and RED. An AMBER document in a group "
         "or country space without an audience is shared with that space.",
     )
-
-
-class AudiencePatch(InputSchema):
-    countries: list[str] | None = None
-    organisations: list[int] | None = None
-    groups: list[str] | None = None
-    people: list[str] | None = None
 
 
 class DocumentPatch(InputSchema):
@@ -237,65 +216,18 @@ TLP_RANK = Case(
 ORDERING = {"title": "title", "created": "created_at", "updated": "updated_at", "tlp": "tlp_rank"}
 
 
-def _resolve(field: str, given: Iterable[Any], queryset: QuerySet, key: str, normalise: Any = None) -> list[Any]:
-    """The objects named in `given`; a 422 naming `field` and every unknown reference otherwise."""
-    wanted = [normalise(v) if normalise else v for v in given]
-    if not wanted:
-        return []
-    found = {getattr(obj, key): obj for obj in queryset.filter(**{f"{key}__in": wanted})}
-    unknown = [str(v) for v in wanted if v not in found]
-    if unknown:
-        raise InvalidInput(
-            f"Unknown or not visible to you in {field}: {', '.join(unknown)}.",
-            field_errors={field: [f"Unknown: {', '.join(unknown)}."]},
-        )
-    return [found[v] for v in dict.fromkeys(wanted)]
-
-
-def _upper(value: str) -> str:
-    return value.strip().upper()
-
-
-def _resolve_audience(user: Any, audience: dict[str, Any]) -> dict[str, list[Any]]:
-    resolved: dict[str, list[Any]] = {}
-    if audience.get("countries") is not None:
-        resolved["audience_countries"] = _resolve(
-            "audience.countries",
-            audience["countries"],
-            Country.objects.all(),  # access: countries are public reference data
-            "code",
-            _upper,  # access: countries are public
-        )
-    if audience.get("organisations") is not None:
-        resolved["audience_organisations"] = _resolve(
-            "audience.organisations", audience["organisations"], organisations_visible_to(user), "pk"
-        )
-    if audience.get("groups") is not None:
-        resolved["audience_groups"] = _resolve("audience.groups", audience["groups"], groups_visible_to(user), "slug")
-    if audience.get("people") is not None:
-        resolved["audience_people"] = _resolve(
-            "audience.people", audience["people"], people_visible_to(user), "username"
-        )
-    return resolved
-
-
 def _resolve_space(user: Any, data: dict[str, Any]) -> None:
     """Turn space_country / space_group references into objects, in place."""
     if data.get("space_country") is not None:
-        data["space_country"] = _resolve(
+        data["space_country"] = resolve(
             "space_country",
             [data["space_country"]],
             Country.objects.all(),  # access: countries are public reference data
             "code",
-            _upper,  # access: countries are public
+            upper,  # access: countries are public
         )[0]
     if data.get("space_group") is not None:
-        data["space_group"] = _resolve("space_group", [data["space_group"]], groups_visible_to(user), "slug")[0]
-
-
-def _api_field_errors(exc: InvalidInput) -> InvalidInput:
-    exc.field_errors = {ACTION_TO_API_FIELD.get(k, k): v for k, v in exc.field_errors.items()}
-    return exc
+        data["space_group"] = resolve("space_group", [data["space_group"]], groups_visible_to(user), "slug")[0]
 
 
 def _output(document: Document) -> Document:
@@ -341,15 +273,15 @@ def list_documents(request: HttpRequest, filters: Query[DocumentFilters]) -> Que
 def create_document(request: HttpRequest, payload: DocumentIn) -> Status:
     user = current_user(request)
     data = payload.model_dump()
-    audience = _resolve_audience(user, data.pop("audience"))
-    co_authors = _resolve("co_authors", data.pop("co_authors"), people_visible_to(user), "username")
+    audience = resolve_audience(user, data.pop("audience"))
+    co_authors = resolve("co_authors", data.pop("co_authors"), people_visible_to(user), "username")
     _resolve_space(user, data)
     try:
         document = actions.do_create_document(
             user, tlp=data.pop("tlp"), state=data.pop("state"), audience=audience, co_authors=co_authors, **data
         )
     except InvalidInput as exc:
-        raise _api_field_errors(exc) from None
+        raise api_field_errors(exc) from None
     return Status(201, _output(document))
 
 
@@ -366,15 +298,15 @@ def update_document(request: HttpRequest, document_id: int, payload: DocumentPat
     for name in ("title", "summary", "body", "tlp", "state", "space"):
         if name in data and data[name] is None:
             raise InvalidInput(f"{name} cannot be null.", field_errors={name: ["May not be null."]})
-    audience = _resolve_audience(user, data.pop("audience", None) or {})
+    audience = resolve_audience(user, data.pop("audience", None) or {})
     co_authors = data.pop("co_authors", None)
     if co_authors is not None:
-        co_authors = _resolve("co_authors", co_authors, people_visible_to(user), "username")
+        co_authors = resolve("co_authors", co_authors, people_visible_to(user), "username")
     _resolve_space(user, data)
     try:
         document = actions.do_update_document(user, document, audience=audience or None, co_authors=co_authors, **data)
     except InvalidInput as exc:
-        raise _api_field_errors(exc) from None
+        raise api_field_errors(exc) from None
     return _output(document)
 
 

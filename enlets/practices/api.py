@@ -18,6 +18,9 @@ from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
+# The audience schemas and reference resolution are shared with the documents API, so the two
+# APIs name audiences and answer unknown references identically.
+from enlets.core import audience_api
 from enlets.core.api import (
     DB_INT_MAX,
     ERRORS,
@@ -34,17 +37,6 @@ from enlets.core.errors import InvalidInput, NotAllowed
 from enlets.core.markdown import render as render_markdown
 from enlets.core.models import TLP
 from enlets.core.shared import get_visible_or_404, record_read, serve_attachment
-
-# The audience schemas and reference resolution are the documents API's, so the two APIs name
-# audiences and answer unknown references identically.
-from enlets.documents.api import (
-    ACTION_TO_API_FIELD,
-    AudienceIn,
-    AudienceOut,
-    AudiencePatch,
-    _resolve,
-    _resolve_audience,
-)
 from enlets.network.access import may_see_contact_details, organisations_visible_to, people_visible_to
 from enlets.network.models import Country, InterestGroup, User
 from enlets.practices import actions, workflow
@@ -160,7 +152,7 @@ class PracticeOut(Schema):
     contacts: list[ContactOut]
     contact_note: str
     tlp: str
-    audience: AudienceOut
+    audience: audience_api.AudienceOut
     audience_in_words: str
     state: str
     owner: str = Field(description="User name.")
@@ -263,7 +255,9 @@ class PracticeIn(InputSchema):
     contact_note: str = ""
     tlp: TLPValue = "GREEN"  # type: ignore[valid-type]
     co_authors: list[str] = Field(default_factory=list, description="User names.")
-    audience: AudienceIn = Field(default_factory=AudienceIn, description="Used by AMBER, AMBER+STRICT and RED.")
+    audience: audience_api.AudienceIn = Field(
+        default_factory=audience_api.AudienceIn, description="Used by AMBER, AMBER+STRICT and RED."
+    )
 
 
 class PracticePatch(InputSchema):
@@ -296,7 +290,7 @@ class PracticePatch(InputSchema):
     contact_note: str | None = None
     tlp: TLPValue | None = None  # type: ignore[valid-type]
     co_authors: list[str] | None = None
-    audience: AudiencePatch | None = None
+    audience: audience_api.AudiencePatch | None = None
     note: str = Field("", description="What changed (kept with the revision of a published practice).")
 
 
@@ -558,13 +552,10 @@ def _output(practice: Practice) -> Practice:
     return practice
 
 
-def _upper(value: str) -> str:
-    return value.strip().upper()
-
-
 def _resolve_topics(given: list[str]) -> list[Topic]:
     # A merged topic's old slug still works: it stands for the topic it was merged into.
-    return [t.final() for t in _resolve("topics", given, Topic.objects.all(), "slug")]  # access: public reference data
+    topics = Topic.objects.all()  # access: public reference data
+    return [t.final() for t in audience_api.resolve("topics", given, topics, "slug")]
 
 
 def _resolve_related(user: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -574,20 +565,19 @@ def _resolve_related(user: Any, data: dict[str, Any]) -> dict[str, Any]:
         related["topics"] = _resolve_topics(data.pop("topics"))
     if data.get("countries") is not None:
         countries = Country.objects.all()  # access: countries are public reference data
-        related["countries"] = _resolve("countries", data.pop("countries"), countries, "code", _upper)
+        related["countries"] = audience_api.resolve(
+            "countries", data.pop("countries"), countries, "code", audience_api.upper
+        )
     if data.get("organisations") is not None:
         visible = organisations_visible_to(user)
-        related["organisations"] = _resolve("organisations", data.pop("organisations"), visible, "pk")
+        related["organisations"] = audience_api.resolve("organisations", data.pop("organisations"), visible, "pk")
     if data.get("contacts") is not None:
-        related["contacts"] = _resolve("contacts", data.pop("contacts"), people_visible_to(user), "username")
+        related["contacts"] = audience_api.resolve(
+            "contacts", data.pop("contacts"), people_visible_to(user), "username"
+        )
     for name in ("topics", "countries", "organisations", "contacts"):
         data.pop(name, None)
     return related
-
-
-def _api_field_errors(exc: InvalidInput) -> InvalidInput:
-    exc.field_errors = {ACTION_TO_API_FIELD.get(k, k): v for k, v in exc.field_errors.items()}
-    return exc
 
 
 def _practice(request: HttpRequest, practice_id: int, *, audit_read: bool = False) -> Practice:
@@ -668,15 +658,15 @@ def create_practice(request: HttpRequest, payload: PracticeIn) -> Status:
     if not actions.can_create(user):
         raise NotAllowed("Only vetted members of the network community write practices.")
     data = payload.model_dump()
-    audience = _resolve_audience(user, data.pop("audience"))
-    co_authors = _resolve("co_authors", data.pop("co_authors"), people_visible_to(user), "username")
+    audience = audience_api.resolve_audience(user, data.pop("audience"))
+    co_authors = audience_api.resolve("co_authors", data.pop("co_authors"), people_visible_to(user), "username")
     related = _resolve_related(user, data)
     try:
         practice = actions.do_create_practice(
             user, tlp=data.pop("tlp"), audience=audience, co_authors=co_authors, **related, **data
         )
     except InvalidInput as exc:
-        raise _api_field_errors(exc) from None
+        raise audience_api.api_field_errors(exc) from None
     return Status(201, _output(practice))
 
 
@@ -694,17 +684,17 @@ def update_practice(request: HttpRequest, practice_id: int, payload: PracticePat
         if name in data and data[name] is None:
             raise InvalidInput(f"{name} cannot be null.", field_errors={name: ["May not be null."]})
     note = data.pop("note", "") or ""
-    audience = _resolve_audience(user, data.pop("audience", None) or {})
+    audience = audience_api.resolve_audience(user, data.pop("audience", None) or {})
     co_authors = data.pop("co_authors", None)
     if co_authors is not None:
-        co_authors = _resolve("co_authors", co_authors, people_visible_to(user), "username")
+        co_authors = audience_api.resolve("co_authors", co_authors, people_visible_to(user), "username")
     related = _resolve_related(user, data)
     try:
         practice = actions.do_update_practice(
             user, practice, audience=audience or None, co_authors=co_authors, note=note, **related, **data
         )
     except InvalidInput as exc:
-        raise _api_field_errors(exc) from None
+        raise audience_api.api_field_errors(exc) from None
     return _output(practice)
 
 
@@ -972,9 +962,11 @@ def _resolve_topic_refs(user: Any, data: dict[str, Any]) -> None:
     """Turn lead_country and reviewers into objects, in place (422 naming the field)."""
     if data.get("lead_country") is not None:
         countries = Country.objects.all()  # access: countries are public reference data
-        data["lead_country"] = _resolve("lead_country", [data["lead_country"]], countries, "code", _upper)[0]
+        data["lead_country"] = audience_api.resolve(
+            "lead_country", [data["lead_country"]], countries, "code", audience_api.upper
+        )[0]
     if data.get("reviewers") is not None:
-        data["reviewers"] = _resolve("reviewers", data["reviewers"], people_visible_to(user), "username")
+        data["reviewers"] = audience_api.resolve("reviewers", data["reviewers"], people_visible_to(user), "username")
 
 
 @topic_router.post("", response=responses(TopicOut, 201), summary="Create a topic (Core Group, Secretariat)")
