@@ -116,3 +116,33 @@ def attach_all(add: Callable[[Any], Any], files: list[Any]) -> list[Any]:
             attachment.file.delete(save=False)
         raise
     return added
+
+
+def save_form_with_files(
+    form: Any,
+    write: Callable[[dict[str, Any]], Any],
+    attach: Callable[[Any, Any], Any],
+    error_fields: dict[str, str] | None = None,
+) -> Any | None:
+    """The create and edit views of every shared-item app: check the form and its files (every
+    error at once), then in one transaction `write(form.action_data())` the item and
+    `attach(item, upload)` each file, or nothing. An action's refusal becomes form errors.
+    Returns the saved item, or None when the form is to be shown again with its errors."""
+    from django.db import transaction
+
+    from enlets.core.errors import ActionError
+    from enlets.core.forms import add_action_errors
+
+    valid = form.is_valid()
+    # Check the files even when other fields failed, so every error shows at once.
+    files_ok = check_form_files(form)
+    if not (valid and files_ok):
+        return None
+    try:
+        with transaction.atomic():
+            item = write(form.action_data())
+            attach_all(lambda upload: attach(item, upload), form.cleaned_data["files"])
+    except ActionError as error:
+        add_action_errors(form, error, error_fields)
+        return None
+    return item

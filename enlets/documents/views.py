@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Case, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +18,7 @@ from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate, sort_queryset
 from enlets.core.models import TLP
 from enlets.core.shared import get_visible_or_404, serve_attachment
-from enlets.core.uploads import attach_all, check_form_files
+from enlets.core.uploads import save_form_with_files
 from enlets.documents import actions
 from enlets.documents.forms import SORTS, DocumentFilterForm, DocumentForm, TransferForm
 from enlets.documents.models import Attachment, Document
@@ -95,25 +96,15 @@ def document_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Only active people with an organisation create documents.")
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES, user=request.user)
-        valid = form.is_valid()
-        # Check the files even when other fields failed, so every error shows at once.
-        files_ok = check_form_files(form)
-        if valid and files_ok:
-            data = form.action_data()
-            try:
-                with transaction.atomic():
-                    document = actions.do_create_document(
-                        request.user, co_authors=form.cleaned_data["co_authors"], **data
-                    )
-                    attach_all(
-                        lambda upload: actions.do_add_attachment(request.user, document, upload),
-                        form.cleaned_data["files"],
-                    )
-            except ActionError as error:
-                add_action_errors(form, error, DocumentForm.ERROR_FIELDS)
-            else:
-                messages.success(request, "Document created.")
-                return redirect(document)
+        document = save_form_with_files(
+            form,
+            lambda data: actions.do_create_document(request.user, co_authors=form.cleaned_data["co_authors"], **data),
+            lambda item, upload: actions.do_add_attachment(request.user, item, upload),
+            DocumentForm.ERROR_FIELDS,
+        )
+        if document is not None:
+            messages.success(request, "Document created.")
+            return redirect(document)
     else:
         form = DocumentForm(user=request.user)
         space = _initial_space(request, form)
@@ -135,25 +126,21 @@ def document_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document = _editable_or_403(request, pk)
     if request.method == "POST":
         form = DocumentForm(request.POST, request.FILES, user=request.user, document=document)
-        valid = form.is_valid()
-        # Check the files even when other fields failed, so every error shows at once.
-        files_ok = check_form_files(form)
-        if valid and files_ok:
-            data = form.action_data()
+
+        def write(data: dict[str, Any]) -> Document:
             # Only the owner changes the co-authors (the field is disabled for the others).
             co_authors = None if form.fields["co_authors"].disabled else form.cleaned_data["co_authors"]
-            try:
-                with transaction.atomic():
-                    document = actions.do_update_document(request.user, document, co_authors=co_authors, **data)
-                    attach_all(
-                        lambda upload: actions.do_add_attachment(request.user, document, upload),
-                        form.cleaned_data["files"],
-                    )
-            except ActionError as error:
-                add_action_errors(form, error, DocumentForm.ERROR_FIELDS)
-            else:
-                messages.success(request, "Document saved.")
-                return redirect(document)
+            return actions.do_update_document(request.user, document, co_authors=co_authors, **data)
+
+        saved = save_form_with_files(
+            form,
+            write,
+            lambda item, upload: actions.do_add_attachment(request.user, item, upload),
+            DocumentForm.ERROR_FIELDS,
+        )
+        if saved is not None:
+            messages.success(request, "Document saved.")
+            return redirect(saved)
     else:
         form = DocumentForm(user=request.user, document=document)
     return render(

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +28,7 @@ from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate
 from enlets.core.models import TLP
 from enlets.core.shared import get_visible_or_404, serve_attachment
-from enlets.core.uploads import attach_all, check_form_files
+from enlets.core.uploads import save_form_with_files
 from enlets.network.models import Country, Organisation
 from enlets.practices import actions, workflow
 from enlets.practices.diff import MARKDOWN_FIELDS, content_rows, diff_content, visible_revisions
@@ -225,25 +224,15 @@ def practice_create(request: HttpRequest) -> HttpResponse:
         return _refused(request, "Practices come from vetted members of the network community with an organisation.")
     if request.method == "POST":
         form = PracticeForm(request.POST, request.FILES, user=request.user)
-        valid = form.is_valid()
-        # Check the files even when other fields failed, so every error shows at once.
-        files_ok = check_form_files(form)
-        if valid and files_ok:
-            data = form.action_data()
-            try:
-                with transaction.atomic():
-                    practice = actions.do_create_practice(
-                        request.user, co_authors=form.cleaned_data["co_authors"], **data
-                    )
-                    attach_all(
-                        lambda upload: actions.do_add_attachment(request.user, practice, upload),
-                        form.cleaned_data["files"],
-                    )
-            except ActionError as error:
-                add_action_errors(form, error, PracticeForm.ERROR_FIELDS)
-            else:
-                messages.success(request, "Draft saved. Only you and the co-authors see it until it is published.")
-                return redirect(practice)
+        practice = save_form_with_files(
+            form,
+            lambda data: actions.do_create_practice(request.user, co_authors=form.cleaned_data["co_authors"], **data),
+            lambda item, upload: actions.do_add_attachment(request.user, item, upload),
+            PracticeForm.ERROR_FIELDS,
+        )
+        if practice is not None:
+            messages.success(request, "Draft saved. Only you and the co-authors see it until it is published.")
+            return redirect(practice)
     else:
         form = PracticeForm(user=request.user)
     return render(request, "practices/form.html", _form_context(form, None))
@@ -317,27 +306,22 @@ def practice_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _autosave(request, practice)
     if request.method == "POST":
         form = PracticeForm(request.POST, request.FILES, user=request.user, practice=practice)
-        valid = form.is_valid()
-        files_ok = check_form_files(form)
-        if valid and files_ok:
-            data = form.action_data()
+
+        def write(data: dict[str, Any]) -> Practice:
             note = form.cleaned_data.get("note") or ""
             # Only the owner changes the co-authors (the field is disabled for the others).
             co_authors = None if form.fields["co_authors"].disabled else form.cleaned_data["co_authors"]
-            try:
-                with transaction.atomic():
-                    practice = actions.do_update_practice(
-                        request.user, practice, co_authors=co_authors, note=note, **data
-                    )
-                    attach_all(
-                        lambda upload: actions.do_add_attachment(request.user, practice, upload),
-                        form.cleaned_data["files"],
-                    )
-            except ActionError as error:
-                add_action_errors(form, error, PracticeForm.ERROR_FIELDS)
-            else:
-                messages.success(request, "Practice saved.")
-                return redirect(practice)
+            return actions.do_update_practice(request.user, practice, co_authors=co_authors, note=note, **data)
+
+        saved = save_form_with_files(
+            form,
+            write,
+            lambda item, upload: actions.do_add_attachment(request.user, item, upload),
+            PracticeForm.ERROR_FIELDS,
+        )
+        if saved is not None:
+            messages.success(request, "Practice saved.")
+            return redirect(saved)
     else:
         form = PracticeForm(user=request.user, practice=practice)
     return render(request, "practices/form.html", _form_context(form, practice))
