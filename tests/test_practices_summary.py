@@ -241,6 +241,42 @@ def test_pdf_has_cover_contents_and_page_numbers(world):
     assert "2. Comparison across countries" in pages[int(match.group(1)) - 1]
 
 
+def test_pdf_comparison_is_grouped_by_country_with_short_excerpts(world):
+    from enlets.practices.summary import PDF_RESULTS_LENGTH, pdf_countries
+
+    long_results = "Stolen vehicles were found within hours. " * 20
+    make_practice(
+        world["author"],
+        topics=[world["topic"]],
+        state="published",
+        reviewer=world["reviewer"],
+        tlp="GREEN",
+        title="Shared plates with Austria",
+        countries=[country("AT"), country("DE")],
+        results=long_results,
+        technology="Plate readers on gantries",
+    )
+    summary = compile_summary(world["topic"], world["insider"])
+    groups = pdf_countries(summary)
+    # Each practice once, under its first country, in the order the summary sorted them.
+    assert [r.title for g in groups for r in g.rows] == [r.title for r in summary.rows]
+    assert [g.name for g in groups] == ["Austria", "Germany"]
+    (shared,) = groups[0].rows
+    # The PDF's cell is shorter than the page's excerpt, and says it was cut.
+    page_row = next(r for r in summary.rows if r.title == "Shared plates with Austria")
+    assert len(shared.results) <= PDF_RESULTS_LENGTH < len(page_row.results) and shared.results.endswith("…")
+
+    pages = pdf_pages(render_summary_pdf(world["topic"], world["insider"]))
+    flat = " ".join("\n".join(pages).split())
+    # Every column the comparison promises: practice, countries, marking, technology, cost band, DPIA,
+    # results, legal basis and adoption, with a heading per country.
+    assert "Austria · 1 practice" in flat and "Germany · 3 practices" in flat
+    assert "Shared plates with Austria · Austria, Germany · TLP:GREEN" in flat
+    assert "Plate readers on gantries" in flat and "DPIA:" in flat
+    assert "Stolen vehicles were found within hours." in flat and "Amber statute 99" in flat
+    assert_marked(pages, "TLP:AMBER")
+
+
 def test_pdf_fetches_nothing_from_outside():
     from enlets.practices.summary import _make_fetcher
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,10 +44,14 @@ def plain(text: str, length: int) -> str:
     # A space where a block ends, so "Act</p><p>Data" does not read "ActData" once the tags are gone.
     rendered = BLOCK_END.sub(" ", md.render(text or ""))
     cleaned = html.unescape(nh3.clean(rendered, tags=set()))
-    cleaned = " ".join(cleaned.split())
-    if len(cleaned) <= length:
-        return cleaned
-    return cleaned[: length - 1].rsplit(" ", 1)[0] + "…"
+    return cut(" ".join(cleaned.split()), length)
+
+
+def cut(text: str, length: int) -> str:
+    """`text` cut to at most `length` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= length:
+        return text
+    return text[: length - 1].rsplit(" ", 1)[0] + "…"
 
 
 @dataclass
@@ -327,11 +331,42 @@ def css_string(text: str) -> SafeString:
     return mark_safe(f'"{safe}"')  # noqa: S308 - escaped above, character by character
 
 
+# The PDF's comparison cells are shorter than the page's excerpts: a practice's row is then about 6
+# lines, not 10-12. WeasyPrint's time grows with the lines and boxes it lays out and paints
+# (docs/performance.md), and the full text is one click away on the platform.
+PDF_RESULTS_LENGTH = 260
+PDF_LEGAL_LENGTH = 170
+
+
+@dataclass
+class PdfCountry:
+    """One country's part of the PDF's comparison table: the practices whose first country it is."""
+
+    name: str
+    rows: list[ComparisonRow]
+
+
+def pdf_countries(summary: TopicSummary) -> list[PdfCountry]:
+    """The summary's rows, shortened for print, grouped by their first country (compile_summary has
+    sorted them by first country, then title)."""
+    groups: list[PdfCountry] = []
+    for row in summary.rows:
+        name = row.countries[0] if row.countries else "No country stated"
+        if not groups or groups[-1].name != name:
+            groups.append(PdfCountry(name, []))
+        short = replace(
+            row, results=cut(row.results, PDF_RESULTS_LENGTH), legal_basis=cut(row.legal_basis, PDF_LEGAL_LENGTH)
+        )
+        groups[-1].rows.append(short)
+    return groups
+
+
 def summary_pdf_context(summary: TopicSummary) -> dict[str, Any]:
     platform = getattr(settings, "PLATFORM_NAME", "ENLETS Hub")
     topic = summary.topic
     return {
         "summary": summary,
+        "countries": pdf_countries(summary),
         "topic": topic,
         "topic_description": plain(topic.description, 1500),
         "platform_name": platform,
@@ -340,6 +375,10 @@ def summary_pdf_context(summary: TopicSummary) -> dict[str, Any]:
         "tlp_counts": [(tlp, n) for tlp, n in summary.tlp_counts.items() if n],
         "css_header": css_string(f"{platform} · {topic.name}: topic summary"),
         "css_label": css_string(summary.tlp_label),
+        # The label's margin box gets an explicit width so that WeasyPrint need not measure the margin
+        # boxes' content on every page to share out the line: its monospace glyphs are 0.6 em wide
+        # (in em, not `ch`: `ch` costs a text measurement per box per page).
+        "label_width": f"{0.62 * len(summary.tlp_label) + 0.4:.2f}em",
         "css_generated": css_string(
             f"Generated {summary.generated_at:%d %b %Y %H:%M} UTC for one reader: share only as its marking allows."
         ),
