@@ -111,6 +111,79 @@ FIXED = [
     ("ncp-nl", "surveillance", "archived", TLP.GREEN),
 ]
 
+# Practices written in a national language (the language field): search stems them in it too, so
+# "Fahrzeugen" finds "Fahrzeuge". (language, owner's country, topic, fields)
+NATIONAL: list[tuple[str, str, str, dict[str, str]]] = [
+    (
+        "de",
+        "DE",
+        "anpr",
+        {
+            "title": "Mobile Kennzeichenerkennung an der Grenze zu Tschechien",
+            "summary": "Die Bundespolizei setzte mobile Kennzeichenerkennungssysteme an drei Grenzübergängen ein. "
+            "Gestohlene Fahrzeuge wurden schneller erkannt; die Treffer werden nach 48 Stunden gelöscht.",
+            "problem": "Gestohlene Fahrzeuge und Fahrzeuge mit gefälschten Kennzeichen passierten die Grenze, "
+            "bevor eine Streife reagieren konnte. Die Fahndungsliste wurde nur stichprobenartig abgeglichen.",
+            "solution": "Zwei Fahrzeuge mit mobilen Kameras wechseln täglich den Standort. Jedes erfasste "
+            "Kennzeichen wird sofort mit der Fahndungsliste abgeglichen; nur Treffer werden gespeichert "
+            "und an die Leitstelle gemeldet.",
+            "technology": "Mobile Kennzeichenerkennung, Abgleich mit der Fahndungsliste",
+            "results": "In zwölf Monaten 214 Treffer, davon 61 gestohlene Fahrzeuge sichergestellt "
+            "(Vorjahr ohne System: 19). Die Fehlerquote der Erkennung lag bei 1,8 %.",
+            "lessons": "- Die Standorte täglich wechseln, sonst weichen Täter aus.\n"
+            "- Den Datenschutzbeauftragten von Anfang an beteiligen.",
+            "legal_basis": "- § 27b Bundespolizeigesetz\n- Richtlinie (EU) 2016/680",
+            "transferability": "Übertragbar, wo eine Rechtsgrundlage für den automatischen Abgleich besteht "
+            "und die Fahndungsliste zentral abrufbar ist.",
+        },
+    ),
+    (
+        "fr",
+        "FR",
+        "surveillance",
+        {
+            "title": "Vidéoprotection et patrouilles coordonnées dans les gares de Lyon",
+            "summary": "Les images des caméras des gares sont partagées en temps réel avec le centre de "
+            "commandement. Les patrouilles arrivent plus vite sur les incidents signalés.",
+            "problem": "Les incidents dans les gares étaient signalés tard, et les patrouilles ne savaient "
+            "pas où se rendre. Les enregistrements étaient consultés seulement après les faits.",
+            "solution": "Un opérateur du centre de commandement surveille les flux des caméras aux heures "
+            "de pointe et guide les patrouilles par radio. Les enquêteurs obtiennent les images sur "
+            "réquisition.",
+            "technology": "Vidéoprotection, centre de commandement, radio numérique",
+            "results": "Le délai moyen d'intervention est passé de 11 à 6 minutes sur un an; 38 interpellations "
+            "en flagrant délit grâce aux images.",
+            "lessons": "- Former les opérateurs aux signes de pickpockets.\n"
+            "- Définir avec la SNCF qui accède aux images.",
+            "legal_basis": "- Code de la sécurité intérieure, articles L251-1 et suivants\n- Directive (UE) 2016/680",
+            "transferability": "Transposable dans toute grande gare équipée de caméras, avec une convention "
+            "entre l'exploitant et la police.",
+        },
+    ),
+    (
+        "nl",
+        "NL",
+        "osint",
+        {
+            "title": "Open bronnen onderzoek bij vermissingen",
+            "summary": "Een klein team doorzoekt openbare sociale media bij vermissingen van jongeren. "
+            "Vermiste personen worden sneller gevonden.",
+            "problem": "Bij vermissingen van jongeren gingen de eerste uren verloren, omdat rechercheurs "
+            "niet wisten hoe ze openbare berichten snel konden doorzoeken.",
+            "solution": "Een team van drie analisten werkt met vaste zoekprocedures en een beveiligde "
+            "werkomgeving. Alleen openbare berichten worden bekeken en elke zoekactie wordt vastgelegd.",
+            "technology": "Open bronnen onderzoek, beveiligde onderzoeksomgeving",
+            "results": "In 2024 werden 42 van de 57 vermiste jongeren binnen 24 uur gevonden, tegenover 27 "
+            "van de 55 een jaar eerder.",
+            "lessons": "- Vastleggen wat je zoekt en waarom.\n- Analisten niet langer dan vier uur achter "
+            "elkaar laten werken.",
+            "legal_basis": "- Politiewet 2012, artikel 3\n- Wet politiegegevens",
+            "transferability": "Over te nemen met een kleine investering in opleiding en een afgeschermde "
+            "werkomgeving.",
+        },
+    ),
+]
+
 NEIGHBOURS = {
     "AT": ["DE", "CZ", "SK", "HU", "SI", "IT"],
     "BE": ["NL", "FR", "DE", "LU"],
@@ -892,6 +965,25 @@ class PracticeSeeder:
         self.run_workflow(practice, state, owner)
         return practice
 
+    def seed_national(self, index: int, language: str, code: str, slug: str, fields: dict[str, str]) -> Practice:
+        """A published GREEN practice written in a national language, by a member of that country."""
+        owner = self.by_country[code][0]
+        practice = actions.do_create_practice(
+            owner,
+            tlp=TLP.GREEN,
+            topics=[self.topics[slug]],
+            countries=[self.countries[code]],
+            organisations=[owner.organisation],
+            contacts=[owner],
+            language=language,
+            cost_band=self.rng.choice(COST_BANDS),
+            **fields,
+        )
+        Practice.objects.filter(pk=practice.pk).update(uid=demo_uid(index))
+        self.slugs[practice.pk] = [slug]
+        self.run_workflow(practice, "published", owner)
+        return practice
+
     def run_workflow(self, practice: Practice, state: str, owner: User) -> None:
         rng = self.rng
         if state == "draft":
@@ -1037,6 +1129,8 @@ class PracticeSeeder:
         practices = []
         for index, (slug, state, tlp, owner) in enumerate(plan):
             practices.append(self.seed(index, slug, state, tlp, owner))
+        for number, spec in enumerate(NATIONAL):
+            practices.append(self.seed_national(PRACTICE_COUNT + number, *spec))
         practices = list(Practice.objects.filter(pk__in=[p.pk for p in practices]).order_by("pk"))
         for practice in practices:
             self.seed_feedback(practice)
