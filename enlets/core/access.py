@@ -24,10 +24,11 @@ same rule inside the engine query.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models, router
+from django.db.models import CharField, Exists, Func, OuterRef, Q
 
 if TYPE_CHECKING:
     from enlets.core.models import SharedItem
@@ -106,23 +107,104 @@ def sync_labels(item: SharedItem) -> list[str]:
     return labels
 
 
-def visibility_q(model: type[SharedItem], user: Any) -> Q:
+@dataclass(frozen=True)
+class CountHint:
+    """How `enlets.core.listing.bounded_count` counts a `visible_to` queryset of a member with many
+    labels (`PER_ROW_MIN_LABELS`); other users' querysets carry none.
+
+    `marking` (released in `states`, marked one of `markings`): rows the member sees by marking
+    alone, a subset of `visibility_q` found without the label table; at a million items the
+    member's first 1,001 visible rows are nearly all found this way, at about the cost of the
+    unfiltered count. `scan`: the same rule as `visibility_q` with the narrow labels as one set, for
+    counting the other rows when the first part stays within the limit: a count may read thousands
+    of rows, and one set beats a probe for each (docs/performance.md). None on PostgreSQL, which
+    makes that choice itself.
+    """
+
+    states: tuple[str, ...]
+    markings: tuple[str, ...]
+    scan: Q | None
+
+    @property
+    def marking(self) -> Q:
+        return Q(state__in=self.states, tlp__in=self.markings)
+
+
+def count_hint(model: type[SharedItem], user: Any) -> CountHint | None:
+    from enlets.core.models import TLP
+
+    labels = user_labels(user)
+    if not _many_labels(labels) or user is None or not getattr(user, "is_authenticated", False):
+        # A small set of labelled items: one plain count reads the rows once, cheaply.
+        return None
+    markings = (TLP.CLEAR.value, TLP.GREEN.value)  # such users are members of the community
+    scan = visibility_q(model, user, per_row=False) if _tests_labels_per_row(model, labels) else None
+    return CountHint(tuple(model.RELEASED_STATES), markings, scan)
+
+
+class _LabelText(Func):
+    """`label || ''`: the label's own text, in a form no index on `label` can serve.
+
+    In the per-row test below it makes SQLite find the item's few labels through the (item, label)
+    index and compare them with the user's list, instead of one index probe per label the user
+    holds (45 for a member of 40 groups) for every row (docs/performance.md).
+    """
+
+    template = "(%(expressions)s || '')"
+    output_field = CharField()
+
+
+# From this many narrow labels on, a community member's set of labelled items is large (a member of
+# 40 groups, 43 narrow labels, reaches 23,000 of a million documents): their counts are split
+# (`CountHint`) and, on SQLite, their labels are tested row by row (see visibility_q). Below it the
+# set is small (a typical member holds 5-7 labels: 881 items of 100,000 practices) and one set is
+# cheaper in every plan. Measured in docs/performance.md.
+PER_ROW_MIN_LABELS = 10
+
+
+def _many_labels(labels: list[str]) -> bool:
+    narrow = [label for label in labels if label not in (PUBLIC, COMMUNITY)]
+    return COMMUNITY in labels and len(narrow) >= PER_ROW_MIN_LABELS
+
+
+def _tests_labels_per_row(model: type[SharedItem], labels: list[str]) -> bool:
+    # PostgreSQL's planner already chooses between a probe per row and one hashed set by the rows a
+    # plan reads; measured, the per-row form gained nothing there and cost the AMBER list 50 %.
+    return _many_labels(labels) and connections[router.db_for_read(model)].vendor != "postgresql"
+
+
+def visibility_q(model: type[SharedItem], user: Any, *, per_row: bool | None = None) -> Q:
     """The filter that selects the items of `model` that `user` may see.
 
     `public` and `community` follow from the marking alone (CLEAR and GREEN), so they are tested on
     the item's own `tlp` column; only the narrow labels (person, organisation, country, groups) go
-    to the label table, as one uncorrelated set. This keeps one stable plan on SQLite and PostgreSQL
-    at a million items (docs/performance.md); the rule is the same as `item_labels` states.
+    to the label table. The form of that look-up depends on what the user holds (same rule either
+    way, as `item_labels` states; docs/performance.md has the measurements at a million items):
+
+    - on SQLite, a member of the community with many labels (`PER_ROW_MIN_LABELS`) passes most
+      rows of a list on the marking alone, and their labels reach many items, so the rows that fail
+      the marking are tested one by one (`per_row`: a correlated EXISTS on the item's labels): a
+      page of 50 then reads about 100 rows (3 ms), where building the set of every item carrying
+      any of a heavy member's 45 labels took 11 ms;
+    - anyone else (a typical member, an external partner, an unvetted account) holds few narrow
+      labels, which reach few items: one uncorrelated set of those items is cheaper than a probe for
+      every row, whatever the plan. Counts of the per-row form use it too (`CountHint`). On
+      PostgreSQL every user gets this form (see `_tests_labels_per_row`).
     """
     from enlets.core.models import TLP
 
     labels = user_labels(user)
     narrow = [label for label in labels if label not in (PUBLIC, COMMUNITY)]
+    if per_row is None:
+        per_row = _tests_labels_per_row(model, labels)
     nothing = Q(pk__in=[])
     reachable = Q(tlp=TLP.CLEAR) if PUBLIC in labels else nothing
     if COMMUNITY in labels:
         reachable |= Q(tlp=TLP.GREEN)
-    if narrow:
+    if narrow and per_row:
+        labelled = label_model(model).objects.alias(text=_LabelText("label"))
+        reachable |= Exists(labelled.filter(item=OuterRef("pk"), text__in=narrow))
+    elif narrow:
         reachable |= Q(pk__in=label_model(model).objects.filter(label__in=narrow).values("item_id"))
     released = Q(state__in=model.RELEASED_STATES) & reachable
     if user is None or not getattr(user, "is_authenticated", False):

@@ -300,10 +300,12 @@ class Page(PaginationBase):
 def bounded_count(queryset: QuerySet) -> tuple[int, bool]:
     """Count exactly up to LIST_COUNT_LIMIT; beyond it, say 'at least' (a full count of a million
     visible rows costs more than the page itself)."""
+    from enlets.core.listing import bounded_count as count_at_most
+
     limit = settings.LIST_COUNT_LIMIT
     if isinstance(queryset, list):
         return len(queryset), True
-    count = queryset.order_by()[: limit + 1].count()
+    count = count_at_most(queryset, limit)
     return (limit, False) if count > limit else (count, True)
 
 

@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact, In
+from django.db.models.sql.where import AND, WhereNode
 from django.http import HttpRequest
+
+from enlets.core.access import CountHint
 
 
 @dataclass
@@ -58,13 +63,82 @@ def sort_queryset(
     return queryset.order_by(f"-{field}" if descending else field, "-pk" if descending else "pk"), sort
 
 
+def bounded_count(queryset: QuerySet, limit: int) -> int:
+    """min(number of rows, limit + 1): an exact count up to `limit`, and "more" beyond it.
+
+    A queryset made by `visible_to` for a member of many groups carries a `count_hint`
+    (enlets.core.access.CountHint). Its rows are counted in two disjoint parts: those visible by
+    their marking alone (a test on the row's own columns, no label look-up), then, only when that
+    part stays within the limit, the others. The parts split the queryset's own rows, so their sum
+    is its count whatever the hint says; the hint only decides how fast. At a million items the
+    member's first part reaches the limit at about the cost of the unfiltered count. The second
+    part tests the labels with one set (`scan`), the same rule as the queryset's own and cheaper
+    over thousands of rows. Other querysets are counted in one query.
+    """
+    queryset = queryset.order_by()
+    hint = getattr(queryset, "count_hint", None)
+    query = queryset.query
+    if hint is None or query.is_sliced or query.combinator:
+        return queryset[: limit + 1].count()
+    first = 0
+    if not _excludes_marking(query.where, query.base_table, hint):
+        first = filter_first(queryset, hint.marking)[: limit + 1].count()
+    if first > limit:
+        return first
+    if query.distinct or query.group_by is not None:
+        # Distinct or grouped rows could fall on both sides of the split: count them whole.
+        return queryset[: limit + 1].count()
+    rest = ~hint.marking if hint.scan is None else ~hint.marking & hint.scan
+    return first + filter_first(queryset, rest)[: limit + 1 - first].count()
+
+
+def _excludes_marking(where: WhereNode, table: str | None, hint: CountHint) -> bool:
+    """Whether the queryset's own filters rule out every row visible by marking (a list narrowed to
+    AMBER, or to drafts): then that part is empty, and counting it would read every row in vain
+    (650 ms at a million items on PostgreSQL). Looks only at `tlp` and `state` conditions that every
+    row must meet (not under OR or NOT); anything else leaves the part to be counted."""
+    allowed = {"tlp": set(hint.markings), "state": set(hint.states)}
+    if where.connector != AND or where.negated:
+        return False
+    for child in where.children:
+        if isinstance(child, WhereNode):
+            if _excludes_marking(child, table, hint):
+                return True
+            continue
+        if not isinstance(child, (Exact, In)) or not isinstance(child.lhs, Col):
+            continue
+        name = child.lhs.target.name
+        if name not in allowed or child.lhs.alias != table:
+            continue
+        values = [child.rhs] if isinstance(child, Exact) else child.rhs
+        if isinstance(values, (list, tuple, set)) and not allowed[name] & {str(v) for v in values}:
+            return True
+    return False
+
+
+def filter_first(queryset: QuerySet, condition: Q) -> QuerySet:
+    """`queryset.filter(condition)` with the condition written before the queryset's own filters.
+
+    SQLite tests a WHERE clause's terms in the order written: placed after the visibility filter,
+    the cheap column test would come too late, and every row that fails the marking would be
+    probed for labels first (the marking part of a heavy member's count took 24 ms at a million
+    items that way, against 3 ms with the test first). A row that fails the first terms is not
+    tested further, so in the second part the set form (`scan`) spares the queryset's own per-row
+    label test on every row that is not visible. PostgreSQL orders the terms by cost itself.
+    """
+    clone = queryset.all()
+    query = clone.query
+    query.where = WhereNode([query.build_where(condition), query.where], connector=AND)
+    return clone
+
+
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = 25) -> ListPage:
     try:
         number = max(int(request.GET.get("page", "1")), 1)
     except ValueError:
         number = 1
     limit = settings.LIST_COUNT_LIMIT
-    count = queryset.order_by()[: limit + 1].count()
+    count = bounded_count(queryset, limit)
     exact = count <= limit
     count = min(count, limit)
     offset = (number - 1) * per_page

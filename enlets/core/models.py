@@ -40,9 +40,33 @@ class TLP(models.TextChoices):
 
 
 class SharedItemQuerySet(models.QuerySet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set by visible_to for enlets.core.listing.bounded_count (see access.CountHint). It holds
+        # only while every row of the queryset is visible to that user: filters keep it (they only
+        # narrow), combining with another queryset by | or ^ drops it.
+        self.count_hint: access.CountHint | None = None
+
+    def _clone(self) -> SharedItemQuerySet:
+        clone = super()._clone()
+        clone.count_hint = self.count_hint
+        return clone
+
+    def __or__(self, other: Any) -> SharedItemQuerySet:
+        combined = super().__or__(other)._chain()
+        combined.count_hint = None
+        return combined
+
+    def __xor__(self, other: Any) -> SharedItemQuerySet:
+        combined = super().__xor__(other)._chain()
+        combined.count_hint = None
+        return combined
+
     def visible_to(self, user: Any) -> SharedItemQuerySet:
         """The one place that decides which items `user` may see. See access.visibility_q."""
-        return access.filter_visible(self, user)
+        queryset = access.filter_visible(self, user)
+        queryset.count_hint = access.count_hint(self.model, user)
+        return queryset
 
 
 class SharedItem(models.Model):
