@@ -154,3 +154,21 @@ def test_the_form_and_the_api_take_the_language(world):
     assert api.post("/practices", {"title": "Default"}).json()["language"] == "en"
     changed = api.patch(f"/practices/{made.json()['id']}", {"language": "de"})
     assert changed.status_code == 200 and changed.json()["language"] == "de"
+
+
+def test_the_list_filters_on_the_language(world):
+    """The practice list's filters (page, API, exports share them) take ?language=."""
+    member = world["member"]
+    client = Client()
+    client.force_login(member)
+    page = client.get("/practices/", {"language": "de"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Grenzüberwachung Bayern" in text and "Motorway cameras" not in text and 'id="f-language"' in text
+    bad = client.get("/practices/", {"language": "klingon"})
+    assert bad.status_code == 200 and "ISO 639-1" in bad.content.decode()
+    api = as_user(member)
+    listed = api.get("/practices", {"language": "pl"})
+    assert listed.status_code == 200 and [p["title"] for p in listed.json()["results"]] == ["Autostrady"]
+    refused = api.get("/practices", {"language": "klingon"})
+    assert refused.status_code == 422 and "language" in refused.json()["errors"]

@@ -308,6 +308,7 @@ class PracticeListFilters(InputSchema):
     state: str | None = Field(
         None, description=f"{', '.join(Practice.State.values)}. Default: every state but archived."
     )
+    language: str | None = Field(None, description="ISO 639-1 code of the language written in, e.g. de.")
     mine: str | None = Field(None, description="true: only practices you own or co-author.")
     ordering: str | None = Field(
         None,

@@ -15,6 +15,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 
 from enlets.core.models import TLP
 from enlets.practices.models import Practice
+from enlets.search.languages import Language
 
 # Public sort name -> field. "tlp" sorts by strictness (annotated), not alphabetically.
 SORTS: dict[str, str] = {
@@ -35,7 +36,7 @@ SORT_LABELS: list[tuple[str, str]] = [
     ("-tlp", "Marking, most restricted first"),
 ]
 
-FILTER_NAMES = ("q", "topic", "country", "organisation", "technology", "year", "tlp", "state", "mine")
+FILTER_NAMES = ("q", "topic", "country", "organisation", "technology", "year", "tlp", "state", "language", "mine")
 
 
 @dataclass
@@ -51,6 +52,7 @@ class PracticeFilters:
     year: int | None = None
     tlp: str = ""
     state: str = ""
+    language: str = ""
     mine: bool = False
     errors: dict[str, list[str]] = field(default_factory=dict)
 
@@ -63,6 +65,7 @@ class PracticeFilters:
         f.technology = str(params.get("technology") or "").strip()[:100]
         f.tlp = str(params.get("tlp") or "").strip().upper()
         f.state = str(params.get("state") or "").strip().lower()
+        f.language = str(params.get("language") or "").strip().lower()
         f.mine = str(params.get("mine") or "").lower() in ("1", "true", "yes", "on")
         if f.tlp and f.tlp not in TLP.values:
             f.errors["tlp"] = [f"Choose one of: {', '.join(TLP.values)}."]
@@ -70,6 +73,9 @@ class PracticeFilters:
         if f.state and f.state not in Practice.State.values:
             f.errors["state"] = [f"Choose one of: {', '.join(Practice.State.values)}."]
             f.state = ""
+        if f.language and f.language not in Language.values:
+            f.errors["language"] = ["Give the ISO 639-1 code of an EU language, e.g. de."]
+            f.language = ""
         for name in ("organisation", "year"):
             raw = str(params.get(name) or "").strip()
             if not raw:
@@ -116,6 +122,8 @@ class PracticeFilters:
             queryset = queryset.filter(tlp=self.tlp)
         if self.state:
             queryset = queryset.filter(state=self.state)
+        if self.language:
+            queryset = queryset.filter(language=self.language)
         if self.mine and getattr(user, "is_authenticated", False):
             co_authored = Practice.co_authors.through.objects.filter(user_id=user.pk).values("practice_id")
             queryset = queryset.filter(Q(owner_id=user.pk) | Q(pk__in=co_authored))

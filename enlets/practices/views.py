@@ -35,6 +35,7 @@ from enlets.practices.diff import MARKDOWN_FIELDS, content_rows, diff_content, v
 from enlets.practices.filters import SORT_LABELS, PracticeFilters, order
 from enlets.practices.forms import PracticeForm
 from enlets.practices.models import Adoption, Comment, Practice, PracticeAttachment, PracticeRevision, Review, Topic
+from enlets.search.languages import Language
 
 __all__ = [
     "attachment_remove",
@@ -104,6 +105,7 @@ def practice_list(request: HttpRequest) -> HttpResponse:
             "organisations": Organisation.objects.select_related("country").order_by("name"),
             "tlps": TLP.choices,
             "states": Practice.State.choices,
+            "languages": Language.choices,
             "can_create": actions.can_create(request.user),
         },
     )
