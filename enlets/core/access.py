@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, models, router
+from django.db import models
 from django.db.models import CharField, Exists, Func, OuterRef, Q
 
 if TYPE_CHECKING:
@@ -115,31 +115,33 @@ class CountHint:
     `marking` (released in `states`, marked one of `markings`): rows the member sees by marking
     alone, a subset of `visibility_q` found without the label table; at a million items the
     member's first 1,001 visible rows are nearly all found this way, at about the cost of the
-    unfiltered count. `scan`: the same rule as `visibility_q` with the narrow labels as one set, for
-    counting the other rows when the first part stays within the limit: a count may read thousands
-    of rows, and one set beats a probe for each (docs/performance.md). None on PostgreSQL, which
-    makes that choice itself.
+    unfiltered count. `scan()`: the same rule as `visibility_q` with the narrow labels as one set,
+    for counting the other rows when the first part stays within the limit: a count may read
+    thousands of rows, and one set beats a probe for each (docs/performance.md). Built only then.
     """
 
     states: tuple[str, ...]
     markings: tuple[str, ...]
-    scan: Q | None
+    model: type[SharedItem]
+    user: Any
 
     @property
     def marking(self) -> Q:
         return Q(state__in=self.states, tlp__in=self.markings)
 
+    def scan(self) -> Q:
+        return visibility_q(self.model, self.user, per_row=False)
+
 
 def count_hint(model: type[SharedItem], user: Any) -> CountHint | None:
-    from enlets.core.models import TLP
+    from enlets.core.models import COMMUNITY_MARKINGS
 
     labels = user_labels(user)
     if not _many_labels(labels) or user is None or not getattr(user, "is_authenticated", False):
         # A small set of labelled items: one plain count reads the rows once, cheaply.
         return None
-    markings = (TLP.CLEAR.value, TLP.GREEN.value)  # such users are members of the community
-    scan = visibility_q(model, user, per_row=False) if _tests_labels_per_row(model, labels) else None
-    return CountHint(tuple(model.RELEASED_STATES), markings, scan)
+    # Such users are members of the community; `released_by_marking_index` serves this part.
+    return CountHint(tuple(model.RELEASED_STATES), COMMUNITY_MARKINGS, model, user)
 
 
 class _LabelText(Func):
@@ -152,6 +154,20 @@ class _LabelText(Func):
 
     template = "(%(expressions)s || '')"
     output_field = CharField()
+
+
+class _ProbeEachRow(Exists):
+    """A correlated EXISTS that the database answers row by row.
+
+    PostgreSQL rewrites a plain correlated EXISTS inside an OR into one hashed set of every item
+    carrying any of the user's labels (23,000 rows for a member of 40 groups, 10-20 ms at a million
+    documents) before it reads the first row of a page. An OFFSET in the subquery keeps it from
+    flattening the EXISTS, so each row the page reads costs one probe of the (item, label) index:
+    a page of 50 then takes 1-2 ms (docs/performance.md, change 8). SQLite never builds the set.
+    """
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra_context)
 
 
 # From this many narrow labels on, a community member's set of labelled items is large (a member of
@@ -167,12 +183,6 @@ def _many_labels(labels: list[str]) -> bool:
     return COMMUNITY in labels and len(narrow) >= PER_ROW_MIN_LABELS
 
 
-def _tests_labels_per_row(model: type[SharedItem], labels: list[str]) -> bool:
-    # PostgreSQL's planner already chooses between a probe per row and one hashed set by the rows a
-    # plan reads; measured, the per-row form gained nothing there and cost the AMBER list 50 %.
-    return _many_labels(labels) and connections[router.db_for_read(model)].vendor != "postgresql"
-
-
 def visibility_q(model: type[SharedItem], user: Any, *, per_row: bool | None = None) -> Q:
     """The filter that selects the items of `model` that `user` may see.
 
@@ -181,29 +191,28 @@ def visibility_q(model: type[SharedItem], user: Any, *, per_row: bool | None = N
     to the label table. The form of that look-up depends on what the user holds (same rule either
     way, as `item_labels` states; docs/performance.md has the measurements at a million items):
 
-    - on SQLite, a member of the community with many labels (`PER_ROW_MIN_LABELS`) passes most
-      rows of a list on the marking alone, and their labels reach many items, so the rows that fail
-      the marking are tested one by one (`per_row`: a correlated EXISTS on the item's labels): a
-      page of 50 then reads about 100 rows (3 ms), where building the set of every item carrying
-      any of a heavy member's 45 labels took 11 ms;
+    - a member of the community with many labels (`PER_ROW_MIN_LABELS`) passes most rows of a
+      list on the marking alone, and their labels reach many items, so the rows that fail the
+      marking are tested one by one (`per_row`: a correlated EXISTS on the item's labels,
+      `_ProbeEachRow`): a page of 50 then reads about 100 rows (1-3 ms), where building the set of
+      every item carrying any of a heavy member's 45 labels took 10-20 ms;
     - anyone else (a typical member, an external partner, an unvetted account) holds few narrow
       labels, which reach few items: one uncorrelated set of those items is cheaper than a probe for
-      every row, whatever the plan. Counts of the per-row form use it too (`CountHint`). On
-      PostgreSQL every user gets this form (see `_tests_labels_per_row`).
+      every row, whatever the plan. Counts of the per-row form use it too (`CountHint`).
     """
     from enlets.core.models import TLP
 
     labels = user_labels(user)
     narrow = [label for label in labels if label not in (PUBLIC, COMMUNITY)]
     if per_row is None:
-        per_row = _tests_labels_per_row(model, labels)
+        per_row = _many_labels(labels)
     nothing = Q(pk__in=[])
     reachable = Q(tlp=TLP.CLEAR) if PUBLIC in labels else nothing
     if COMMUNITY in labels:
         reachable |= Q(tlp=TLP.GREEN)
     if narrow and per_row:
         labelled = label_model(model).objects.alias(text=_LabelText("label"))
-        reachable |= Exists(labelled.filter(item=OuterRef("pk"), text__in=narrow))
+        reachable |= _ProbeEachRow(labelled.filter(item=OuterRef("pk"), text__in=narrow))
     elif narrow:
         reachable |= Q(pk__in=label_model(model).objects.filter(label__in=narrow).values("item_id"))
     released = Q(state__in=model.RELEASED_STATES) & reachable

@@ -72,7 +72,7 @@ def bounded_count(queryset: QuerySet, limit: int) -> int:
     part stays within the limit, the others. The parts split the queryset's own rows, so their sum
     is its count whatever the hint says; the hint only decides how fast. At a million items the
     member's first part reaches the limit at about the cost of the unfiltered count. The second
-    part tests the labels with one set (`scan`), the same rule as the queryset's own and cheaper
+    part tests the labels with one set (`scan()`), the same rule as the queryset's own and cheaper
     over thousands of rows. Other querysets are counted in one query.
     """
     queryset = queryset.order_by()
@@ -88,7 +88,7 @@ def bounded_count(queryset: QuerySet, limit: int) -> int:
     if query.distinct or query.group_by is not None:
         # Distinct or grouped rows could fall on both sides of the split: count them whole.
         return queryset[: limit + 1].count()
-    rest = ~hint.marking if hint.scan is None else ~hint.marking & hint.scan
+    rest = ~hint.marking & hint.scan()
     return first + filter_first(queryset, rest)[: limit + 1 - first].count()
 
 
@@ -123,7 +123,7 @@ def filter_first(queryset: QuerySet, condition: Q) -> QuerySet:
     the cheap column test would come too late, and every row that fails the marking would be
     probed for labels first (the marking part of a heavy member's count took 24 ms at a million
     items that way, against 3 ms with the test first). A row that fails the first terms is not
-    tested further, so in the second part the set form (`scan`) spares the queryset's own per-row
+    tested further, so in the second part the set form (`scan()`) spares the queryset's own per-row
     label test on every row that is not visible. PostgreSQL orders the terms by cost itself.
     """
     clone = queryset.all()

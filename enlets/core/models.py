@@ -39,6 +39,22 @@ class TLP(models.TextChoices):
         return {cls.AMBER.value, cls.AMBER_STRICT.value, cls.RED.value}
 
 
+# The markings every member of the community may read, whatever the audience (DESIGN.md).
+COMMUNITY_MARKINGS: tuple[str, ...] = (TLP.CLEAR.value, TLP.GREEN.value)
+
+
+def released_by_marking_index(name: str, states: tuple[str, ...] = ("published", "archived")) -> models.Index:
+    """A partial index of the rows a community member sees by their marking alone (released, CLEAR
+    or GREEN). The first part of a heavy member's bounded count (`access.CountHint`) then reads
+    1,001 entries of this index instead of about 2,000 rows of the table: 0.3 ms against 2.6 ms at a
+    million documents on PostgreSQL (docs/performance.md, change 8), which proves the hint's condition
+    implies the index's. SQLite keeps the index but does not use it: it never takes a partial index
+    for a condition on bound parameters, and it counts that part well enough by `state`."""
+    return models.Index(
+        fields=["-updated_at"], name=name, condition=models.Q(state__in=states, tlp__in=COMMUNITY_MARKINGS)
+    )
+
+
 class SharedItemQuerySet(models.QuerySet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
