@@ -345,3 +345,27 @@ def test_markdown_fast_path_matches_the_renderer(text):
 
     if text.strip() and not _has_markup(text):
         assert field.value(Item()) == html.unescape(plain_excerpt(text, length=10 * len(text) + 10))
+
+
+def test_hit_urls_are_the_items_own(index_dir):
+    """check_hits builds each hit's URL from a per-model template instead of `reverse()` per hit: it
+    must give exactly `get_absolute_url()`, under a script prefix too, and fall back for a model
+    whose URL needs more than the pk."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from enlets.practices.models import Topic
+    from enlets.search.base import absolute_url
+    from tests.factories import make_practice
+
+    owner = UserFactory()
+    items = [make_document(owner), make_document(owner), make_practice(owner)]
+    topic = Topic.objects.first() or Topic.objects.create(slug="anpr-test", name="ANPR test")
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/hub/"):
+            set_script_prefix(prefix)
+            for item in [*items, topic]:
+                assert absolute_url(item) == item.get_absolute_url()
+            assert absolute_url(items[0]).startswith(prefix)
+    finally:
+        set_script_prefix(before)
