@@ -530,7 +530,7 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
 
     from enlets.practices.models import Practice
     from enlets.search import registry
-    from enlets.search.tantivy_engine import FOLD_SUFFIX, LANGUAGE_FIELD, language_column
+    from enlets.search.tantivy_engine import LANGUAGE_FIELD, add_facets, add_text_fields, language_column
 
     key = registry.model_key(Practice)
     doc = tantivy.Document()
@@ -538,15 +538,8 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
     doc.add_text(registry.TYPE_FACET, key)
     doc.add_unsigned("pk", item.pk)
     doc.add_text("display_title", str(item))
-    values = []
-    for field in registry.text_fields(Practice):
-        value = field.value(item)
-        values.append(value)
-        doc.add_text(field.name, value)
-        doc.add_text(field.name + FOLD_SUFFIX, value)
-    for field in registry.facet_fields(Practice):
-        for value in field.values(item):
-            doc.add_text(field.name, value)
+    values = add_text_fields(doc, Practice, item)
+    add_facets(doc, Practice, item)
     for label in bulk_labels(item):
         doc.add_text("labels", label)
     doc.add_text(LANGUAGE_FIELD, item.language)
@@ -865,16 +858,22 @@ def _module_parts(engine: Any, member: Any, q: str, repeats: int) -> dict[str, A
         index = engine._open(create=False)
         searcher = index.searcher()
         schema = index.schema
-        labels = access.user_labels(member)
-        text = engine._text_query(schema, q)
-        full = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, text), (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "labels", labels))]
-        )
-        from enlets.search import registry
+        labels = tantivy.Query.term_set_query(schema, "labels", access.user_labels(member))
 
-        aggs = {name: {"terms": {"field": name, "size": 100}} for name in registry.all_facets()}
-        parts["labelled_search"] = timed(lambda: searcher.search(full, limit=20, count=True), repeats)
-        parts["facet_aggregation"] = timed(lambda: searcher.aggregate(full, aggs), repeats)
+        def labelled(text: Any) -> Any:
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, text), (tantivy.Occur.Must, labels)])
+
+        full = labelled(engine._text_query(schema, q))
+        matching = labelled(engine._text_query(schema, q, matching_only=True))
+        from enlets.search import registry
+        from enlets.search.tantivy_engine import SET_MIN_MATCHES, facet_counts
+
+        names = list(registry.all_facets())
+        parts["labelled_search"] = timed(lambda: searcher.search(full, limit=20, count=False), repeats)
+        sets = engine._expected_matches(searcher, q) >= SET_MIN_MATCHES
+        parts["facet_counts"] = timed(lambda: facet_counts(searcher, matching, names, sets=sets), repeats)
+        # What the counts cost before ALL_TEXT: the same counts over the ranked query's columns.
+        parts["facet_counts_on_ranked_query"] = timed(lambda: facet_counts(searcher, full, names, sets=sets), repeats)
         parts["reload"] = timed(index.reload, repeats)
     return parts
 

@@ -242,6 +242,9 @@ def test_search_page_and_api(world):
     body = client.get("/api/v1/search", {"q": "drone"}).json()
     assert body["count"] == 2
     assert {r["id"] for r in body["results"]} == {world["docs"]["green"].pk, world["docs"]["clear"].pk}
+    assert {r["url"] for r in body["results"]} == {
+        f"http://testserver/documents/{world['docs'][name].pk}/" for name in ("green", "clear")
+    }
     assert sum(body["facets"]["tlp"].values()) == 2
     partner = Client()
     partner.force_login(world["partner"])
@@ -369,3 +372,48 @@ def test_hit_urls_are_the_items_own(index_dir):
             assert absolute_url(items[0]).startswith(prefix)
     finally:
         set_script_prefix(before)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "kestrel",
+        "kestrels monitoring",
+        '"alpha beta"',
+        '"kestrel alpha"',
+        "kest*",
+        "alph* beta",
+        "",
+        "nothing",
+        "Überwachung",
+    ],
+)
+def test_counts_match_exactly_what_the_ranked_query_finds(index_dir, query):
+    """The total and the facet counts match the words on ALL_TEXT (one column), the page on the
+    weighted columns: both must find the very same items, or the total would disagree with the
+    pages. A phrase must not span two fields in either (here "alpha beta": title, then body)."""
+    owner = UserFactory()
+    make_document(owner, title="Kestrel alpha", body="beta kestrels monitoring")
+    make_document(owner, title="Unrelated", body="A kestrel")
+    make_document(owner, title="Alpha", body="beta")
+    make_document(owner, title="Kestrel watch", body="Überwachung der Grenze")
+    backend().rebuild()
+    engine = backend()
+    index = engine._open(create=False)
+    index.reload()
+    searcher = index.searcher()
+    schema = index.schema
+    languages = engine._languages_present(searcher)
+
+    def keys(text_query) -> set[str]:
+        result = searcher.search(text_query, limit=100, count=True)
+        assert result.count == len(result.hits)
+        return {searcher.doc(address).get_first("key") for _score, address in result.hits}
+
+    ranked = keys(engine._text_query(schema, query, languages))
+    assert keys(engine._text_query(schema, query, languages, matching_only=True)) == ranked
+    if query == '"alpha beta"':
+        assert ranked == set()
+    results = engine.search(owner, query, page_size=100)
+    assert results.total == len(results.hits) == len(ranked)
+    assert sum(results.facets["type"].values()) == results.total

@@ -133,9 +133,21 @@ def test_list_facets_filter_on_any_value_and_count_once_per_value(world):
     assert keys(world, both) == {"both"}
     # Without words: the filter alone.
     assert keys(world, backend().search(member, "", facets={"topic": "search-anpr"})) == {"both", "anpr"}
+
     # A value nobody has, and a prefix of a real one, find nothing.
     assert backend().search(member, "zebrafinch", facets={"topic": "search"}).total == 0
     assert not any(backend().search(member, "zebrafinch", facets={"topic": "nothing"}).facets.values())
+
+
+def test_list_facets_count_the_same_when_their_sets_overflow(world, engine, monkeypatch):
+    """tantivy counts a facet on the sets of values its items hold; with more distinct sets than
+    it counts (here: more than one) it must fall back to counting value by value, same figures."""
+    if engine != "tantivy":
+        pytest.skip("facet sets are the tantivy engine's")
+    from enlets.search import tantivy_engine
+
+    monkeypatch.setattr(tantivy_engine, "SET_BUCKETS", 1)
+    test_list_facets_filter_on_any_value_and_count_once_per_value(world)
 
 
 def test_single_valued_facets_still_work_next_to_list_facets(world):

@@ -52,6 +52,8 @@ def search(request: HttpRequest, filters: Query[SearchFilters]) -> dict[str, Any
     data = filters.model_dump()
     chosen = {k: data[k] for k in FILTER_PARAMETERS if data.get(k)}
     results = run_search(current_user(request), filters.q, chosen, filters.page, filters.page_size)
+    # Each hit's URL is a path from the site's root: the scheme and host are looked up once.
+    origin = request.build_absolute_uri("/").removesuffix("/")
     return {
         "count": results.total,
         "count_is_exact": True,
@@ -64,7 +66,7 @@ def search(request: HttpRequest, filters: Query[SearchFilters]) -> dict[str, Any
                 "title": h.title,
                 "snippet_html": h.snippet_html,
                 "score": h.score,
-                "url": request.build_absolute_uri(h.url),
+                "url": origin + h.url if h.url.startswith("/") else request.build_absolute_uri(h.url),
             }
             for h in results.hits
         ],

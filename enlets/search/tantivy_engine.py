@@ -1,8 +1,9 @@
 """The embedded engine: a tantivy index in files under SEARCH_INDEX_DIR.
 
 Schema: one stored key ("documents.document:42"), the type, the pk, one analysed text column
-per declared SearchField name (English stemming, accent folding, lower case), one exact column
-per FacetField, and `labels`: the item's permission labels as exact terms. An item written in
+per declared SearchField name (English stemming, accent folding, lower case) and all of them again
+in ALL_TEXT, one exact column per FacetField and its set column (FacetField values joined, for
+counting), and `labels`: the item's permission labels as exact terms. An item written in
 another language with a tantivy stemmer also puts all its text in that language's column
 (`text_de`, ...), stemmed in that language (enlets.search.languages). Every search is
 `(the user's words) AND labels IN user_labels(user) [AND facet filters]`, one engine query, so
@@ -46,7 +47,11 @@ TOKENIZER = "enlets_en"
 # Each text column has an unstemmed twin for prefixes ("jamm*" must find "jamming", stored as "jam").
 FOLD_TOKENIZER = "enlets_fold"
 FOLD_SUFFIX = "__folded"
-SCHEMA_VERSION = 4  # 3: list facets hold one term per value; 4: a column per item language
+SCHEMA_VERSION = 6  # 3: list facets per value; 4: a column per item language; 5: facet sets; 6: all_text
+# Every text field's words again in one column (each field a separate value, so a phrase never spans
+# two fields): the facet counts and the total match on it, the same items as the ranked query over
+# the separate, weighted columns, in one posting list per word instead of one per field.
+ALL_TEXT = "all_text"
 # The other languages' columns, one per stemmer; a match there weighs like a summary's.
 LANGUAGE_CODES = sorted(code for code in TANTIVY_STEMMERS if code != ENGLISH)
 LANGUAGE_BOOST = 2.0
@@ -84,11 +89,92 @@ def fold_analyzer() -> tantivy.TextAnalyzer:
     )
 
 
+# Facets of many matches are counted on sets: each item also holds, per facet, its values joined
+# into one term (`topic__set` = "anpr<US>osint"), and each combination's count is added to each of
+# its values. tantivy counts a single-valued column several times faster per item than a
+# multi-valued one, but pays per distinct combination and segment: at a million practices a list
+# facet over 431,000 matches cost 21-26 ms on its own column and about 9 ms on its set; over 35,000
+# matches 3 ms on its own column and 6-7 ms on its set (docs/search.md). So the sets are used from
+# SET_MIN_MATCHES expected matches on. Filters always use the facet's own column.
+SET_SUFFIX = "__set"
+SET_SEPARATOR = "\x1f"
+SET_MIN_MATCHES = 500_000
+# Combinations counted per facet (the bench's lists of 1-3 of 27 countries make 3,300). Beyond it
+# the count would be cut short, so that facet is counted on its own column instead.
+SET_BUCKETS = 65_000
+FACET_SIZE = 100
+
+
+def add_text_fields(doc: tantivy.Document, model: type[models.Model], item: Any) -> list[str]:
+    """The item's text: each field in its column and its folded twin, and again in ALL_TEXT."""
+    values = []
+    for field in registry.text_fields(model):
+        value = field.value(item)
+        values.append(value)
+        for name in (field.name, ALL_TEXT):
+            doc.add_text(name, value)
+            doc.add_text(name + FOLD_SUFFIX, value)
+    return values
+
+
+def add_facets(doc: tantivy.Document, model: type[models.Model], item: Any) -> None:
+    """The item's facet values: one term per value (filters, counts) and their set (counts)."""
+    for field in registry.facet_fields(model):
+        # A list facet (a practice's topics) adds one term per value: a filter on any of them
+        # finds the item, and the terms aggregation counts it once under each value.
+        values = [value.replace(SET_SEPARATOR, " ") for value in field.values(item)]
+        for value in values:
+            doc.add_text(field.name, value)
+        if values:
+            doc.add_text(field.name + SET_SUFFIX, SET_SEPARATOR.join(sorted(values)))
+
+
+def facet_aggregations(names: Iterable[str], *, sets: bool) -> dict[str, Any]:
+    """The terms aggregations of one search: the type (one value per item) on its own column, every
+    other facet on its set column or on its own."""
+    aggregations: dict[str, Any] = {}
+    for name in names:
+        if sets and name != registry.TYPE_FACET:
+            terms = {"field": name + SET_SUFFIX, "size": SET_BUCKETS, "segment_size": SET_BUCKETS}
+        else:
+            terms = {"field": name, "size": FACET_SIZE}
+        aggregations[name] = {"terms": terms}
+    return aggregations
+
+
+def facet_counts(
+    searcher: tantivy.Searcher, query: tantivy.Query, names: list[str], *, sets: bool = False
+) -> dict[str, dict[str, int]]:
+    """Value -> number of matching items, per facet (its FACET_SIZE most frequent values)."""
+    result = searcher.aggregate(query, facet_aggregations(names, sets=sets))
+    counts: dict[str, dict[str, int]] = {}
+    cut_short = []
+    for name in names:
+        aggregation = result.get(name, {})
+        if sets and (aggregation.get("sum_other_doc_count") or aggregation.get("doc_count_error_upper_bound")):
+            cut_short.append(name)
+            continue
+        values: dict[str, int] = {}
+        for bucket in aggregation.get("buckets", []):
+            for value in str(bucket["key"]).split(SET_SEPARATOR):
+                if value:
+                    values[value] = values.get(value, 0) + bucket["doc_count"]
+        counts[name] = values
+    if cut_short:
+        # More combinations than SET_BUCKETS: count those facets on their own columns.
+        counts.update(facet_counts(searcher, query, cut_short, sets=False))
+    return {
+        name: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE])
+        for name, values in counts.items()
+    }
+
+
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
-# The facet counts are a second pass over the matches; tantivy releases the GIL while it works, so
-# they run in this pool beside the ranked search, snippets and the re-check (docs/search.md).
-_facet_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enlets-facets")
+# A search's engine work (facet counts, ranked page, snippets) runs in this pool: tantivy releases
+# the GIL, so on two cores the counts and the page run side by side, and the database look-ups of
+# the request thread overlap them (docs/search.md).
+_search_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="enlets-search")
 
 
 def _layout() -> dict[str, Any]:
@@ -106,11 +192,12 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field(registry.TYPE_FACET, stored=True, fast=True, tokenizer_name="raw")
     builder.add_unsigned_field("pk", stored=True, indexed=True)
     builder.add_text_field("display_title", stored=True, tokenizer_name="raw", index_option="basic")
-    for name in registry.all_text_fields():
-        builder.add_text_field(name, stored=True, tokenizer_name=TOKENIZER)
+    for name in [*registry.all_text_fields(), ALL_TEXT]:
+        builder.add_text_field(name, stored=name != ALL_TEXT, tokenizer_name=TOKENIZER)
         builder.add_text_field(name + FOLD_SUFFIX, tokenizer_name=FOLD_TOKENIZER, index_option="basic")
     for name in _layout()["facets"]:
         builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+        builder.add_text_field(name + SET_SUFFIX, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("labels", tokenizer_name="raw", index_option="basic")
     builder.add_text_field(LANGUAGE_FIELD, stored=True, tokenizer_name="raw", index_option="basic")
     for code in LANGUAGE_CODES:
@@ -189,21 +276,12 @@ class TantivyEngine(SearchEngine):
         doc.add_text(registry.TYPE_FACET, key)
         doc.add_unsigned("pk", item.pk)
         doc.add_text("display_title", str(item))
-        values = []
-        for field in registry.text_fields(model):
-            value = field.value(item)
-            values.append(value)
-            doc.add_text(field.name, value)
-            doc.add_text(field.name + FOLD_SUFFIX, value)
+        values = add_text_fields(doc, model, item)
         language = item_language(item)
         doc.add_text(LANGUAGE_FIELD, language)
         if language in self.stemmers:
             doc.add_text(language_column(language), "\n".join(v for v in values if v))
-        for field in registry.facet_fields(model):
-            # A list facet (a practice's topics) adds one term per value: a filter on any of them
-            # finds the item, and the terms aggregation counts the item once under each value.
-            for value in field.values(item):
-                doc.add_text(field.name, value)
+        add_facets(doc, model, item)
         for label in item_search_labels(item):
             doc.add_text("labels", label)
         return doc
@@ -275,9 +353,13 @@ class TantivyEngine(SearchEngine):
     # --- Reads --------------------------------------------------------------------------------
 
     def _clause_query(
-        self, schema: tantivy.Schema, clause: Clause, languages: Iterable[str] = ()
+        self,
+        schema: tantivy.Schema,
+        clause: Clause,
+        languages: Iterable[str] = (),
+        fields: dict[str, float] | None = None,
     ) -> tantivy.Query | None:
-        fields = registry.all_text_fields()
+        fields = registry.all_text_fields() if fields is None else fields
         per_field: list[tantivy.Query] = []
         if clause.kind == "phrase":
             tokens = [t for word in clause.words for t in self.stem.analyze(word)]
@@ -322,9 +404,14 @@ class TantivyEngine(SearchEngine):
             return None
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in per_field])
 
-    def _text_query(self, schema: tantivy.Schema, query: str, languages: Iterable[str] = ()) -> tantivy.Query:
+    def _text_query(
+        self, schema: tantivy.Schema, query: str, languages: Iterable[str] = (), *, matching_only: bool = False
+    ) -> tantivy.Query:
+        """The user's words as a tantivy query: ranked over the weighted text columns, or, with
+        `matching_only`, over ALL_TEXT: the same items, found with fewer posting lists, unranked."""
         languages = list(languages)
-        clauses = [q for q in (self._clause_query(schema, c, languages) for c in parse(query)) if q is not None]
+        fields = {ALL_TEXT: 1.0} if matching_only else None
+        clauses = [q for q in (self._clause_query(schema, c, languages, fields) for c in parse(query)) if q is not None]
         if not clauses:
             return tantivy.Query.all_query()
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
@@ -362,43 +449,74 @@ class TantivyEngine(SearchEngine):
             if name in known and value:
                 must.append(tantivy.Query.term_query(schema, name, str(value)))
         full = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
-        aggregations = {name: {"terms": {"field": name, "size": 100}} for name in known}
-        counting = _facet_pool.submit(searcher.aggregate, full, aggregations)
-        result = searcher.search(full, limit=page_size, offset=(page - 1) * page_size, count=True)
-        total = result.count or 0
-        snippets = _Generators(searcher, text_query, schema, registry.all_text_fields())
-        language_snippets = _Generators(searcher, text_query, schema, map(language_column, languages))
-        hits = []
-        for score, address in result.hits:
-            doc = searcher.doc(address)
-            hits.append(
-                Hit(
-                    model=doc.get_first(registry.TYPE_FACET),
-                    pk=int(doc.get_first("pk")),
-                    title=doc.get_first("display_title") or "",
-                    snippet_html=self._snippet(doc, snippets, language_snippets),
-                    score=float(score),
-                )
+        # The same items, for the counts: the words matched on ALL_TEXT, the same labels and filters.
+        matching_text = self._text_query(schema, query, languages, matching_only=True)
+        matching = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in [matching_text, *must[1:]]])
+        # tantivy releases the GIL: the facet counts (and with them the total: every item has one
+        # type) and the ranked page run in the pool while this thread asks the task queue whether
+        # the index lags. The snippets stay here: they are Python work, which threads cannot share.
+        sets = self._expected_matches(searcher, query) >= SET_MIN_MATCHES
+        counting = _search_pool.submit(facet_counts, searcher, matching, list(known), sets=sets)
+        ranking = _search_pool.submit(
+            searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=False
+        )
+        tasks_waiting = pending_index_tasks()
+        docs = [searcher.doc(address) for _score, address in ranking.result().hits]
+        snippets = self._snippets(searcher, text_query, schema, languages, docs)
+        hits = [
+            Hit(
+                model=doc.get_first(registry.TYPE_FACET),
+                pk=int(doc.get_first("pk")),
+                title=doc.get_first("display_title") or "",
+                snippet_html=snippet,
+                score=float(score),
             )
+            for (score, _address), doc, snippet in zip(ranking.result().hits, docs, snippets, strict=True)
+        ]
         hits, dropped = check_hits(user, hits)
-        counts = counting.result() if total else {}
-        facet_counts = {
-            name: {b["key"]: b["doc_count"] for b in counts.get(name, {}).get("buckets", []) if b["key"] != ""}
-            for name in known
-        }
+        lagging = dropped or tasks_waiting
+        counts = counting.result()
+        total = sum(counts.get(registry.TYPE_FACET, {}).values())
         return SearchResults(
             total=total,
             hits=hits,
-            facets=facet_counts,
+            facets={name: counts.get(name, {}) for name in known},
             page=page,
             page_size=page_size,
-            lagging=dropped or pending_index_tasks(),
+            lagging=lagging,
         )
+
+    def _expected_matches(self, searcher: tantivy.Searcher, query: str) -> int:
+        """A cheap guess at how many items the words match, before labels and filters, from the
+        document frequencies in ALL_TEXT: the rarest word's (a phrase counts as its words).
+        Prefixes and other languages' columns are left out. It only chooses how the facets are
+        counted, never what they count."""
+        expected = searcher.num_docs
+        for clause in parse(query):
+            if clause.kind == "prefix":
+                continue
+            tokens = [token for word in clause.words for token in self.stem.analyze(word)]
+            if tokens:
+                expected = min(expected, *(searcher.doc_freq(ALL_TEXT, token) for token in tokens))
+        return expected
 
     @staticmethod
     def _languages_present(searcher: tantivy.Searcher) -> list[str]:
         """The other languages some item is written in: only their columns are queried."""
         return [code for code in LANGUAGE_CODES if searcher.doc_freq(LANGUAGE_FIELD, code)]
+
+    @classmethod
+    def _snippets(
+        cls,
+        searcher: tantivy.Searcher,
+        text_query: tantivy.Query,
+        schema: tantivy.Schema,
+        languages: list[str],
+        docs: list[tantivy.Document],
+    ) -> list[str]:
+        generators = _Generators(searcher, text_query, schema, registry.all_text_fields())
+        language_generators = _Generators(searcher, text_query, schema, map(language_column, languages))
+        return [cls._snippet(doc, generators, language_generators) for doc in docs]
 
     @staticmethod
     def _snippet(doc: tantivy.Document, generators: _Generators, language_generators: _Generators) -> str:
