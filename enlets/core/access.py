@@ -237,6 +237,18 @@ def can_see(user: Any, item: SharedItem) -> bool:
     return type(item).objects.filter(pk=item.pk).visible_to(user).exists()
 
 
+def prefetched(relation: str) -> str:
+    """The attribute a `Prefetch(relation, to_attr=...)` fills with the related objects' list."""
+    return f"prefetched_{relation}"
+
+
+def related(item: Any, relation: str) -> list[Any]:
+    """The objects of a many-to-many or reverse relation: the prefetched list when there is one
+    (`prefetched`), else read now."""
+    found = getattr(item, prefetched(relation), None)
+    return list(getattr(item, relation).all()) if found is None else found
+
+
 def _names(items: Iterable[Any]) -> str:
     return ", ".join(str(i) for i in items)
 
@@ -250,16 +262,16 @@ def audience_in_words(item: SharedItem) -> str:
     if item.tlp == TLP.GREEN:
         return "Every signed-in member of the ENLETS community (not external partners)."
     parts: list[str] = []
-    people = list(item.audience_people.all())
+    people = related(item, "audience_people")
     if item.tlp == TLP.AMBER:
-        countries = list(item.audience_countries.all())
+        countries = related(item, "audience_countries")
         if countries:
             parts.append(f"people of {_names(countries)}")
-        groups = list(item.audience_groups.all())
+        groups = related(item, "audience_groups")
         if groups:
             parts.append(f"members of {_names(groups)}")
     if item.tlp in (TLP.AMBER, TLP.AMBER_STRICT):
-        orgs = list(item.audience_organisations.all())
+        orgs = related(item, "audience_organisations")
         if orgs:
             parts.append(f"people of {_names(orgs)}")
     if people:
