@@ -225,7 +225,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.search_build_only:
             continue
         prepared = worker(["prepare"], env)
-        entry["prepared"] = prepared
+        # The results file keeps what was measured, not the bench member's session and token.
+        entry["prepared"] = {k: v for k, v in prepared.items() if k not in ("session", "token")}
         entry["engines"] = {}
         for engine in ENGINE_NAMES:
             log(f"measuring {engine} in process")
