@@ -92,10 +92,10 @@ def fold_analyzer() -> tantivy.TextAnalyzer:
 # Facets of many matches are counted on sets: each item also holds, per facet, its values joined
 # into one term (`topic__set` = "anpr<US>osint"), and each combination's count is added to each of
 # its values. tantivy counts a single-valued column several times faster per item than a
-# multi-valued one, but pays per distinct combination and segment: at a million practices a list
-# facet over 431,000 matches cost 21-26 ms on its own column and about 9 ms on its set; over 35,000
-# matches 3 ms on its own column and 6-7 ms on its set (docs/search.md). So the sets are used from
-# SET_MIN_MATCHES expected matches on. Filters always use the facet's own column.
+# multi-valued one, but pays per distinct combination and segment: at a million practices the
+# counts over 431,000 matches took 67 ms on the sets against 79 ms value by value, over 35,000
+# matches 35 ms against 17 ms (docs/search.md). So the sets are used from SET_MIN_MATCHES expected
+# matches on. Filters always use the facet's own column.
 SET_SUFFIX = "__set"
 SET_SEPARATOR = "\x1f"
 SET_MIN_MATCHES = 500_000
@@ -171,9 +171,9 @@ def facet_counts(
 
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
-# A search's engine work (facet counts, ranked page, snippets) runs in this pool: tantivy releases
-# the GIL, so on two cores the counts and the page run side by side, and the database look-ups of
-# the request thread overlap them (docs/search.md).
+# A search's engine work (the facet counts, the ranked page) runs in this pool: tantivy releases the
+# GIL, so on two cores the counts and the page run side by side while the request thread looks up
+# the task queue (docs/search.md).
 _search_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="enlets-search")
 
 
@@ -461,7 +461,8 @@ class TantivyEngine(SearchEngine):
             searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=False
         )
         tasks_waiting = pending_index_tasks()
-        docs = [searcher.doc(address) for _score, address in ranking.result().hits]
+        ranked = ranking.result().hits
+        docs = [searcher.doc(address) for _score, address in ranked]
         snippets = self._snippets(searcher, text_query, schema, languages, docs)
         hits = [
             Hit(
@@ -471,7 +472,7 @@ class TantivyEngine(SearchEngine):
                 snippet_html=snippet,
                 score=float(score),
             )
-            for (score, _address), doc, snippet in zip(ranking.result().hits, docs, snippets, strict=True)
+            for (score, _address), doc, snippet in zip(ranked, docs, snippets, strict=True)
         ]
         hits, dropped = check_hits(user, hits)
         lagging = dropped or tasks_waiting
