@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import TOTP_SECRET, UserFactory
+from tests.search_engines import SEARCH_ENGINES
 
 
 @pytest.fixture
@@ -20,3 +21,11 @@ def totp_code():
         return format_hotp_value(hotp_value(TOTP_SECRET, counter))
 
     return code
+
+
+@pytest.fixture(params=SEARCH_ENGINES)
+def engine(request, settings, tmp_path) -> str:
+    """A search test once per engine (tests/search_engines.py), with its own empty index folder."""
+    settings.SEARCH_ENGINE = request.param
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    return request.param

@@ -32,6 +32,7 @@ from tests.access_matrix import (
 )
 from tests.access_matrix import links_reader as _links_reader
 from tests.factories import UserFactory, make_practice, make_topic
+from tests.search_engines import SEARCH_ENGINES
 from tests.test_access_matrix_documents import create_document
 
 QUERY = "q=matrix+item"
@@ -219,19 +220,11 @@ class TestPracticeSearchAccessMatrixPostgres(AccessMatrixTests):
 
 # --- The reviewer case -----------------------------------------------------------------------------
 
-ENGINES = [
-    pytest.param("tantivy", id="tantivy"),
-    pytest.param(
-        "postgres",
-        id="postgres",
-        marks=pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL engine needs PostgreSQL"),
-    ),
-]
 REVIEW_TITLE = "Reviewmatrix practice quokka"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", SEARCH_ENGINES)
 @pytest.mark.parametrize("state", ["submitted", "in_review", "changes_requested"])
 def test_practice_in_review_is_found_by_its_reviewers_only(engine: str, state: str, settings: Any, tmp_path: Any):
     settings.SEARCH_ENGINE = engine

@@ -20,26 +20,11 @@ from tests.test_api_helpers import as_user
 
 pytestmark = pytest.mark.django_db
 
-ENGINES = [
-    pytest.param("tantivy", id="tantivy"),
-    pytest.param(
-        "postgres",
-        id="postgres",
-        marks=pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL engine needs PostgreSQL"),
-    ),
-]
 
 GERMAN = (
     "Die Kennzeichenerkennung an der Grenzkontrolle erfasst alle Fahrzeuge und gleicht sie mit der Fahndungsliste ab."
 )
 POLISH = "Kamery rozpoznawania tablic rejestracyjnych na autostradach."
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request, settings, tmp_path) -> str:
-    settings.SEARCH_ENGINE = request.param
-    settings.SEARCH_INDEX_DIR = tmp_path / "index"
-    return request.param
 
 
 @pytest.fixture

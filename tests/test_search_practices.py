@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
@@ -25,22 +24,6 @@ from tests.factories import UserFactory, country, make_document, make_practice, 
 pytestmark = pytest.mark.django_db
 
 PRACTICE = "practices.practice"
-
-ENGINES = [
-    pytest.param("tantivy", id="tantivy"),
-    pytest.param(
-        "postgres",
-        id="postgres",
-        marks=pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL engine needs PostgreSQL"),
-    ),
-]
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request, settings, tmp_path) -> str:
-    settings.SEARCH_ENGINE = request.param
-    settings.SEARCH_INDEX_DIR = tmp_path / "index"
-    return request.param
 
 
 @pytest.fixture
