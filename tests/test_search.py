@@ -374,6 +374,26 @@ def test_hit_urls_are_the_items_own(index_dir):
         set_script_prefix(before)
 
 
+def test_the_recheck_probes_each_hit_and_drops_what_the_user_no_longer_sees(index_dir):
+    """check_hits tests the user's labels on each hit (`visible_to(user, few_rows=True)`, a
+    correlated EXISTS) and still drops a hit the user may not see, whatever the index says."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enlets.search.base import Hit, check_hits
+
+    owner, member = UserFactory(), UserFactory()
+    group = InterestGroupFactory()
+    join(member, group)
+    shown = make_document(owner, tlp=TLP.AMBER, groups=[group])
+    hidden = make_document(owner, tlp=TLP.AMBER, groups=[InterestGroupFactory()])
+    hits = [Hit(model="documents.document", pk=d.pk, title="", snippet_html="", score=1.0) for d in (shown, hidden)]
+    with CaptureQueriesContext(connection) as captured:
+        kept, dropped = check_hits(member, hits)
+    assert [hit.pk for hit in kept] == [shown.pk] and dropped
+    assert any("EXISTS(SELECT 1 FROM" in q["sql"] and "access_rows" in q["sql"] for q in captured.captured_queries)
+
+
 @pytest.mark.parametrize(
     "query",
     [

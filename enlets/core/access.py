@@ -322,14 +322,14 @@ class VisibleRows(WhereNode):
     the first part of a bounded count can leave it out (`without_visibility`)."""
 
 
-def filter_visible(queryset: models.QuerySet, user: Any) -> models.QuerySet:
+def filter_visible(queryset: models.QuerySet, user: Any, *, per_row: bool | None = None) -> models.QuerySet:
     if user is not None and getattr(user, "is_authenticated", False) and not user.is_active:
         return queryset.none()
     if queryset.query.is_sliced:
         raise TypeError("Cannot filter a query once a slice has been taken.")
     clone = queryset.all()
     query = clone.query
-    condition = query.build_where(visibility_q(queryset.model, user))
+    condition = query.build_where(visibility_q(queryset.model, user, per_row=per_row))
     query.where = WhereNode([query.where, VisibleRows([condition])], connector=AND)
     return clone
 

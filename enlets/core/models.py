@@ -78,9 +78,12 @@ class SharedItemQuerySet(models.QuerySet):
         combined.count_hint = None
         return combined
 
-    def visible_to(self, user: Any) -> SharedItemQuerySet:
-        """The one place that decides which items `user` may see. See access.visibility_q."""
-        queryset = access.filter_visible(self, user)
+    def visible_to(self, user: Any, *, few_rows: bool = False) -> SharedItemQuerySet:
+        """The one place that decides which items `user` may see. See access.visibility_q.
+
+        `few_rows`: the queryset is narrowed to a few known rows (a page of search hits), so the
+        user's labels are tested on each of them rather than gathered into a set first."""
+        queryset = access.filter_visible(self, user, per_row=True if few_rows else None)
         queryset.count_hint = access.count_hint(self.model, user)
         return queryset
 

@@ -169,8 +169,11 @@ def check_hits(user: Any, hits: list[Hit]) -> tuple[list[Hit], bool]:
             visible[key] = {}
             continue
         # Only what a hit shows (the title, for str(); the pk, for the URL), in no particular order.
+        # A page of hits is a few rows: the labels are probed on each (few_rows), instead of first
+        # gathering every item that carries one of the user's labels (881 rows for a typical member
+        # at 100,000 practices: 0.8 of the query's 0.9 ms on PostgreSQL).
         columns = ["pk", *(["title"] if any(f.name == "title" for f in model._meta.concrete_fields) else [])]
-        rows = model.objects.visible_to(user).filter(pk__in=pks).only(*columns).order_by()
+        rows = model.objects.visible_to(user, few_rows=True).filter(pk__in=pks).only(*columns).order_by()
         visible[key] = {obj.pk: obj for obj in rows}
     kept = []
     for hit in hits:
