@@ -102,6 +102,28 @@ def test_list_is_public_for_clear_and_shows_more_to_members(client, world):
     assert f'href="{practice.get_absolute_url()}"' in page
 
 
+@pytest.mark.django_db
+def test_the_default_order_can_be_read_from_the_list_index():
+    """Only a nullable sort column says where its nulls go: "NULLS LAST" on `updated_at` (never null)
+    kept PostgreSQL from reading the `practice_updated` index in order, and every list page sorted
+    all visible practices (0.8 s at a million). Drafts still go last on the publication date."""
+    from django.db import connection
+
+    from enlets.practices.filters import order
+
+    newest, _ = order(Practice.objects.all(), None)  # access: the SQL of the ordering only
+    published, _ = order(Practice.objects.all(), "-published")  # access: the SQL of the ordering only
+    assert "NULLS" not in str(newest.query)
+    assert "NULLS LAST" in str(published.query)
+    if connection.vendor == "postgresql":
+        sql, params = newest[:25].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is small enough to scan
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "practice_updated" in plan, plan
+
+
 def test_list_filters_sort_and_export_links(client, world):
     author, reviewer, reader, topic = world
     other_topic = make_topic("OSINT pages", reviewers=[reviewer])

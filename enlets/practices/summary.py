@@ -23,15 +23,14 @@ from typing import Any
 
 import nh3
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.staticfiles import finders
-from django.db import connection
-from django.db.models import BooleanField, F, Func, Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from enlets.core import markdown as md
+from enlets.core.listing import pk_among
 from enlets.core.models import TLP
 from enlets.practices.models import Adoption, CostBand, DpiaStatus, Practice, Topic
 
@@ -151,29 +150,13 @@ class TopicSummary:
         return not self.rows
 
 
-class _AnyOf(Func):
-    """`value = ANY(array)` (PostgreSQL)."""
-
-    template = "(%(expressions)s))"
-    arg_joiner = " = ANY("
-    output_field = BooleanField()
-
-
 def summary_practices(topic: Topic, user: Any):
     """The practices of a summary: published in `topic` and visible to `user`, nothing else."""
     in_topic = Practice.topics.through.objects.filter(topic_id=topic.pk).values("practice_id")
-    if connection.vendor == "postgresql":
-        # `id = ANY(ARRAY(...))`: the topic's ids are read once and the practices fetched by key.
-        # As a semi-join (`id IN (...)`) PostgreSQL costed the visibility rule's sub-plans once per
-        # probe and scanned every practice instead: 0.7-0.9 s at a million practices, against
-        # 1.2 ms (docs/performance.md).
-        in_topic_filter = Q(_AnyOf(F("pk"), ArraySubquery(in_topic)))
-    else:
-        in_topic_filter = Q(pk__in=in_topic)
     return (
         Practice.objects.visible_to(user)
         .published()
-        .filter(in_topic_filter)
+        .filter(pk_among(in_topic))
         .select_related("owner_organisation__country")
         .prefetch_related(
             "countries",
