@@ -153,7 +153,7 @@ class _RowsOf(Expression):
 
     Written as SQL text rather than a subquery queryset: Django composed and compiled a heavy
     member's label subquery (45 labels) for every list page and again for its count, which cost more
-    than the database's own work for the page (docs/performance.md, change 9). The table and column
+    than the database's own work for the page (docs/performance.md, change 10). The table and column
     names come from the models, the values are bound parameters.
 
     With `per_row` the database answers row by row:
@@ -211,7 +211,7 @@ class _VisibleRule(Expression):
 
     One expression instead of a Q of seven lookups and two subqueries: Django built and compiled
     that tree for every list page and its count, about 1 ms a page, more than the database's own
-    work for it (docs/performance.md, change 9). The SQL is the same as the tree's; its columns are
+    work for it (docs/performance.md, change 10). The SQL is the same as the tree's; its columns are
     resolved by Django (so table aliases stay right inside joins and subqueries) and every value is
     a bound parameter.
     """

@@ -110,7 +110,7 @@ class PracticeFilters:
         # holds few: its practices' ids are read once and fetched by key (`pk_among`); as a join the
         # ordered walk read most of the table to find a page (333 against 137 ms). A slug, a country
         # and an organisation each match one row of their link table per practice, so the joins
-        # never repeat a practice (docs/performance.md, change 10).
+        # never repeat a practice (docs/performance.md, "Practice list order").
         if self.topic:
             queryset = queryset.filter(topics__slug=self.topic)
         if self.country:
