@@ -108,7 +108,7 @@ class PracticeFilters:
         # Topic and country as joins: each holds many practices, so PostgreSQL reads the list in
         # index order and stops after a page (48 and 70 ms at a million practices). An organisation
         # holds few: its practices' ids are read once and fetched by key (`pk_among`); as a join the
-        # ordered walk read most of the table to find a page (333 against 137 ms). A slug, a country
+        # ordered walk read most of the table to find a page (222-333 against 132-137 ms). A slug, a country
         # and an organisation each match one row of their link table per practice, so the joins
         # never repeat a practice (docs/performance.md, "Practice list order").
         if self.topic:
