@@ -142,7 +142,7 @@ def count_hint(model: type[SharedItem], user: Any) -> CountHint | None:
     if not _many_labels(labels) or user is None or not getattr(user, "is_authenticated", False):
         # A small set of labelled items: one plain count reads the rows once, cheaply.
         return None
-    # Such users are members of the community; `marking_index` serves this part.
+    # Such users are members of the community; `released_by_marking_index` serves this part.
     return CountHint(tuple(model.RELEASED_STATES), COMMUNITY_MARKINGS, model, user)
 
 

@@ -86,8 +86,8 @@ def bounded_count(queryset: QuerySet, limit: int) -> int:
     first = 0
     if not _excludes_marking(query.where, query.base_table, hint):
         # Every row that meets the marking is visible to the member (`CountHint`): the visibility
-        # rule is left out of this part, which then reads no label and is counted from the entries
-        # of `marking_index` alone.
+        # rule is left out of this part, which then reads no label (PostgreSQL may count it from
+        # the partial index `released_by_marking_index` alone).
         marked = access.without_visibility(queryset)
         first = filter_first(queryset if marked is None else marked, hint.marking)[: limit + 1].count()
     if first > limit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.urls import reverse
 
-from enlets.core.models import AccessLabel, SharedItem, StoredAttachment, marking_index
+from enlets.core.models import AccessLabel, SharedItem, StoredAttachment, released_by_marking_index
 from enlets.core.models import SharedItemQuerySet as DocumentQuerySet
 from enlets.core.models import attachment_path as attachment_path  # migration 0001 refers to it here
 from enlets.search.fields import FacetField, SearchField
@@ -53,7 +53,7 @@ class Document(SharedItem):
             models.Index(fields=["-updated_at", "-id"], name="document_updated"),
             models.Index(fields=["state", "-updated_at"], name="document_state_updated"),
             models.Index(fields=["owner", "-updated_at"], name="document_owner_updated"),
-            marking_index("document_state_marking"),
+            released_by_marking_index("document_released_marking"),
             models.Index(fields=["space_group", "-updated_at"], name="document_group_updated"),
         ]
 

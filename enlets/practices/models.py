@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enlets.core import access
-from enlets.core.models import AccessLabel, SharedItem, SharedItemQuerySet, StoredAttachment, marking_index
+from enlets.core.models import AccessLabel, SharedItem, SharedItemQuerySet, StoredAttachment, released_by_marking_index
 from enlets.search.fields import FacetField, SearchField
 from enlets.search.languages import Language
 
@@ -183,7 +183,7 @@ class Practice(SharedItem):
             models.Index(fields=["-updated_at", "-id"], name="practice_updated"),
             models.Index(fields=["state", "-published_at"], name="practice_state_published"),
             models.Index(fields=["owner", "-updated_at"], name="practice_owner_updated"),
-            marking_index("practice_state_marking"),
+            released_by_marking_index("practice_released_marking"),
         ]
 
     def __str__(self) -> str:
