@@ -184,6 +184,20 @@ def test_index_follows_create_update_delete_actions(index_dir, django_capture_on
     assert found(owner, "infrared") == set()
 
 
+def test_each_commit_is_seen_by_the_next_search(index_dir, django_capture_on_commit_callbacks):
+    """The reader is reopened only when tantivy's meta.json changed: back-to-back commits (several in
+    one clock tick) must each show up in the very next search."""
+    owner = UserFactory()
+    seen = set()
+    for number in range(6):
+        with django_capture_on_commit_callbacks(execute=True):
+            document = actions.do_create_document(
+                owner, title=f"Quadcopter report {number}", tlp=TLP.GREEN, state="published"
+            )
+        seen.add(document.pk)
+        assert found(owner, "quadcopter") == seen
+
+
 def test_rolled_back_write_never_reaches_the_index(index_dir, django_capture_on_commit_callbacks):
     owner = UserFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

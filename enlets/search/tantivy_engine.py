@@ -171,6 +171,20 @@ def facet_counts(
 
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
+# What the last look at a file found, per path: a search reads two small files and compares their
+# bytes instead of parsing our layout file and re-opening tantivy's reader each time (0.35 ms of a
+# search at a million items). Bytes, not modification times: two commits can fall in one clock tick.
+_layout_seen: dict[str, tuple[bytes, bool]] = {}
+_reader_seen: dict[str, bytes] = {}
+
+
+def read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 # A search's engine work (the facet counts, the ranked page) runs in this pool: tantivy releases the
 # GIL, so on two cores the counts and the page run side by side while the request thread looks up
 # the task queue (docs/search.md).
@@ -219,12 +233,28 @@ class TantivyEngine(SearchEngine):
     def exists(self) -> bool:
         """An index is there and was built for the fields the models declare now."""
         meta = self.path / META_FILE
-        if not meta.exists():
+        content = read_bytes(meta)
+        if content is None:
             return False
+        seen = _layout_seen.get(str(meta))
+        if seen is not None and seen[0] == content:
+            return seen[1]
         try:
-            return json.loads(meta.read_text()) == _layout()
+            current = json.loads(content) == _layout()
         except ValueError:
-            return False
+            current = False
+        _layout_seen[str(meta)] = (content, current)
+        return current
+
+    def _reload(self, index: tantivy.Index) -> None:
+        """Point the reader at the last commit, when there was one since the last look: tantivy
+        rewrites meta.json on every commit, in this process or in the task worker."""
+        meta = self.path / "meta.json"
+        content = read_bytes(meta)
+        if content is None or _reader_seen.get(str(meta)) != content:
+            index.reload()
+            if content is not None:
+                _reader_seen[str(meta)] = content
 
     def _open(self, create: bool) -> tantivy.Index | None:
         key = str(self.path)
@@ -254,6 +284,7 @@ class TantivyEngine(SearchEngine):
         tantivy.Index(_schema(), path=str(self.path), reuse=False)
         (self.path / META_FILE).write_text(json.dumps(_layout()))
         _indexes.pop(str(self.path), None)
+        _reader_seen.pop(str(self.path / "meta.json"), None)
 
     def _writer(self, index: tantivy.Index, heap: int = WRITER_HEAP) -> tantivy.IndexWriter:
         # One writer at a time per index: another process may hold the lock for a moment.
@@ -436,7 +467,7 @@ class TantivyEngine(SearchEngine):
         labels = access.user_labels(user)
         if not labels:
             return empty
-        index.reload()
+        self._reload(index)
         schema = index.schema
         searcher = index.searcher()
         languages = self._languages_present(searcher)
