@@ -6,6 +6,14 @@ from tests.factories import TOTP_SECRET, UserFactory
 from tests.search_engines import SEARCH_ENGINES
 
 
+@pytest.fixture(autouse=True)
+def fresh_pending_check():
+    """Each test asks the task queue afresh: the search module caches the answer for a second."""
+    from enlets.search.base import forget_pending_check
+
+    forget_pending_check()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -278,6 +278,37 @@ def test_stale_index_never_shows_an_item_that_became_hidden(index_dir):
     assert found(owner, "covert") == {document.pk}
 
 
+def test_waiting_index_tasks_make_the_result_say_it_lags(
+    index_dir, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """With the database task queue, a write whose index task has not run yet is flagged at once in
+    this process; another process's waiting task shows once the cached answer is older than
+    PENDING_CHECK_SECONDS."""
+    from django_tasks_db.models import DBTaskResult
+
+    from enlets.search import base
+    from enlets.search.tasks import reindex_item
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    owner = UserFactory()
+    TantivyEngine().rebuild()
+    base.forget_pending_check()
+    assert not backend().search(owner, "thermal").lagging
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_create_document(owner, title="Thermal camera", tlp=TLP.GREEN, state="published")
+    results = backend().search(owner, "thermal")
+    assert results.lagging and results.hits == []
+    # The worker ran it: the answer cached a moment ago still says "lags" ...
+    DBTaskResult.objects.update(status="SUCCESSFUL")
+    assert backend().search(owner, "thermal").lagging
+    # ... until it is older than the interval.
+    monkeypatch.setattr(base, "PENDING_CHECK_SECONDS", 0.0)
+    assert not backend().search(owner, "thermal").lagging
+    # A task another process enqueued (nothing here forgets the answer) is seen the same way.
+    reindex_item.enqueue(model_key=DOC, pk=0)
+    assert backend().search(owner, "thermal").lagging
+
+
 def test_search_link_in_navigation(world):
     client = Client()
     client.force_login(world["member"])

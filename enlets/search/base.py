@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -212,12 +213,33 @@ def absolute_url(obj: models.Model) -> str:
     return template.replace(str(_PK_MARK), str(obj.pk))
 
 
+# The task queue is asked at most this often per process. The answer only says whether the last
+# moments' writes may be missing from the results, and asking on every search cost about a
+# millisecond of it on two cores (the query competes with the engine's threads; docs/search.md).
+# This process's own writes forget the answer at once (`forget_pending_check`).
+PENDING_CHECK_SECONDS = 1.0
+_pending_answer: tuple[float, bool] | None = None
+
+
 def pending_index_tasks() -> bool:
     """True when index updates wait in the task queue (the database task backend)."""
+    global _pending_answer
+    now = time.monotonic()
+    answer = _pending_answer
+    if answer is not None and now - answer[0] < PENDING_CHECK_SECONDS:
+        return answer[1]
     try:
         from django_tasks_db.models import DBTaskResult
 
         waiting = DBTaskResult.objects.filter(status="READY")  # access: task bookkeeping, no content
-        return waiting.filter(task_path__startswith="enlets.search.tasks.").exists()
+        pending = waiting.filter(task_path__startswith="enlets.search.tasks.").exists()
     except Exception:  # the immediate backend in tests, or the table not migrated yet
         return False
+    _pending_answer = (now, pending)
+    return pending
+
+
+def forget_pending_check() -> None:
+    """The next search asks the task queue again (this process has just enqueued an index task)."""
+    global _pending_answer
+    _pending_answer = None

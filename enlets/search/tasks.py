@@ -11,7 +11,7 @@ from django_tasks import task
 
 from enlets.core.context import in_bulk_load
 from enlets.search import backend, registry
-from enlets.search.base import prefetch_for_index
+from enlets.search.base import forget_pending_check, prefetch_for_index
 
 
 @task()
@@ -33,14 +33,19 @@ def index_later(item: Any) -> None:
     if model not in registry.searchable_models() or in_bulk_load():
         return
     key, pk = registry.model_key(model), item.pk
-    transaction.on_commit(lambda: reindex_item.enqueue(model_key=key, pk=pk))
+    transaction.on_commit(lambda: _enqueue(reindex_item, model_key=key, pk=pk))
+
+
+def _enqueue(task: Any, **kwargs: Any) -> None:
+    task.enqueue(**kwargs)
+    forget_pending_check()
 
 
 def delete_later(model: type, pk: int) -> None:
     if model not in registry.searchable_models():
         return
     key = registry.model_key(model)
-    transaction.on_commit(lambda: reindex_item.enqueue(model_key=key, pk=pk))
+    transaction.on_commit(lambda: _enqueue(reindex_item, model_key=key, pk=pk))
 
 
 @task()
@@ -61,4 +66,4 @@ def index_many_later(model: type, pks: list[int]) -> None:
     if model not in registry.searchable_models() or not pks or in_bulk_load():
         return
     key, pks = registry.model_key(model), list(pks)
-    transaction.on_commit(lambda: reindex_items.enqueue(model_key=key, pks=pks))
+    transaction.on_commit(lambda: _enqueue(reindex_items, model_key=key, pks=pks))
