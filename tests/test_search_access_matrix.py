@@ -18,7 +18,7 @@ from django.test import Client, override_settings
 
 from enlets.documents.models import Document
 from enlets.practices.models import Practice
-from enlets.search import backend
+from enlets.search import backend, tantivy_engine
 from tests.access_matrix import (
     API,
     PAGE,
@@ -204,6 +204,37 @@ class TestPracticeSearchAccessMatrixTantivy(AccessMatrixTests):
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
         with override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")):
+            yield
+
+
+class TestSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
+    """The matrix's few items make tantivy filter the labels as a union of terms; the same matrix
+    with the term-set form that large result sets get (tantivy_engine.labels_filter)."""
+
+    matrix = _matrix()
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def search_settings(cls) -> Iterator[Any]:
+        with (
+            override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")),
+            pytest.MonkeyPatch.context() as patch,
+        ):
+            patch.setattr(tantivy_engine, "LABEL_UNION_MAX_MATCHES", -1)
+            yield
+
+
+class TestPracticeSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
+    matrix = _practice_matrix()
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def search_settings(cls) -> Iterator[Any]:
+        with (
+            override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")),
+            pytest.MonkeyPatch.context() as patch,
+        ):
+            patch.setattr(tantivy_engine, "LABEL_UNION_MAX_MATCHES", -1)
             yield
 
 
