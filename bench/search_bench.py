@@ -868,14 +868,13 @@ def _module_parts(engine: Any, member: Any, q: str, repeats: int) -> dict[str, A
         full = labelled(engine._text_query(schema, q))
         matching = labelled(engine._text_query(schema, q, matching_only=True))
         from enlets.search import registry
-        from enlets.search.tantivy_engine import SET_MIN_MATCHES, facet_counts
+        from enlets.search.tantivy_engine import facet_counts
 
         names = list(registry.all_facets())
         parts["labelled_search"] = timed(lambda: searcher.search(full, limit=20, count=False), repeats)
-        sets = engine._expected_matches(searcher, q) >= SET_MIN_MATCHES
-        parts["facet_counts"] = timed(lambda: facet_counts(searcher, matching, names, sets=sets), repeats)
+        parts["facet_counts"] = timed(lambda: facet_counts(searcher, matching, names), repeats)
         # What the counts cost before ALL_TEXT: the same counts over the ranked query's columns.
-        parts["facet_counts_on_ranked_query"] = timed(lambda: facet_counts(searcher, full, names, sets=sets), repeats)
+        parts["facet_counts_on_ranked_query"] = timed(lambda: facet_counts(searcher, full, names), repeats)
         # A full reload, which a search now does only after a commit; the check it does instead.
         parts["reload"] = timed(index.reload, repeats)
         parts["reload_check"] = timed(lambda: engine._reload(index), repeats)

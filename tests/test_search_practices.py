@@ -93,6 +93,7 @@ def test_practice_is_searchable_with_its_list_facets():
     assert Practice in registry.searchable_models()
     facets = registry.all_facets()
     assert facets["topic"] == "Topic" and facets["country"] == "Country"
+    assert registry.list_facets() == {"topic", "country"}
 
 
 def test_list_facets_filter_on_any_value_and_count_once_per_value(world):
@@ -122,15 +123,59 @@ def test_list_facets_filter_on_any_value_and_count_once_per_value(world):
     assert not any(backend().search(member, "zebrafinch", facets={"topic": "nothing"}).facets.values())
 
 
-def test_list_facets_count_the_same_when_their_sets_overflow(world, engine, monkeypatch):
-    """tantivy counts a facet on the sets of values its items hold; with more distinct sets than
-    it counts (here: more than one) it must fall back to counting value by value, same figures."""
+def test_list_facets_count_the_same_when_their_columns_overflow(world, engine, monkeypatch):
+    """tantivy counts a facet on one column per position of its values; with more distinct values in
+    a column than it counts (here: more than one) it must fall back to the facet's own column,
+    same figures."""
     if engine != "tantivy":
-        pytest.skip("facet sets are the tantivy engine's")
+        pytest.skip("position columns are the tantivy engine's")
     from enlets.search import tantivy_engine
 
-    monkeypatch.setattr(tantivy_engine, "SET_BUCKETS", 1)
+    monkeypatch.setattr(tantivy_engine, "POSITION_BUCKETS", 1)
     test_list_facets_filter_on_any_value_and_count_once_per_value(world)
+
+
+def test_list_facets_count_the_same_on_their_own_columns(world, engine, monkeypatch):
+    """Declared single-valued, a list facet is counted on its own multi-valued column: the same figures."""
+    if engine != "tantivy":
+        pytest.skip("position columns are the tantivy engine's")
+    from enlets.search import registry
+
+    monkeypatch.setattr(registry, "list_facets", lambda: frozenset())
+    backend().rebuild()
+    test_list_facets_filter_on_any_value_and_count_once_per_value(world)
+
+
+def test_a_practice_with_more_values_than_positions_counts_once_under_each(world, engine):
+    """Values beyond FACET_POSITIONS share one multi-valued column; each still counts the practice once."""
+    from enlets.search.tantivy_engine import FACET_POSITIONS
+
+    codes = ["AT", "BE", "CZ", "DE", "DK", "EE", "ES", "FI"]
+    assert len(codes) > FACET_POSITIONS + 1
+    topic = make_topic("Search nightjar", reviewers=[world["reviewer"]], slug="search-nightjar")
+    make_practice(
+        world["owner"],
+        topics=[topic],
+        countries=[country(code) for code in codes],
+        state="published",
+        reviewer=world["reviewer"],
+        title="Nightjar cross-border exchange",
+    )
+    make_practice(
+        world["owner"],
+        topics=[topic],
+        countries=[country(code) for code in reversed(codes[:5])],
+        state="published",
+        reviewer=world["reviewer"],
+        title="Nightjar pilot",
+    )
+    backend().rebuild()
+    results = backend().search(world["member"], "nightjar")
+    assert results.total == 2
+    assert results.facets["country"] == {code: 2 if code in codes[:5] else 1 for code in codes}
+    for code in codes:
+        expected = 2 if code in codes[:5] else 1
+        assert backend().search(world["member"], "nightjar", facets={"country": code}).total == expected
 
 
 def test_single_valued_facets_still_work_next_to_list_facets(world):

@@ -172,8 +172,8 @@ class Practice(SharedItem):
         SearchField("transferability", markdown=True),
         FacetField("tlp", "Marking"),
         FacetField("state", "State"),
-        FacetField("topic", "Topic", source=lambda p: [t.slug for t in p.topics.all()]),
-        FacetField("country", "Country", source=lambda p: [c.pk for c in p.countries.all()]),
+        FacetField("topic", "Topic", source=lambda p: [t.slug for t in p.topics.all()], many=True),
+        FacetField("country", "Country", source=lambda p: [c.pk for c in p.countries.all()], many=True),
         FacetField("owner_country", "Owner's country", source=lambda p: p.owner_organisation.country_id),
     ]
 

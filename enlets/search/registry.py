@@ -55,6 +55,12 @@ def all_text_fields() -> dict[str, float]:
 
 
 @cache
+def list_facets() -> frozenset[str]:
+    """The facets some model declares `many=True` (a list of values per item)."""
+    return frozenset(field.name for model in searchable_models() for field in facet_fields(model) if field.many)
+
+
+@cache
 def all_facets() -> dict[str, str]:
     """Facet name -> label, across the models, plus the type facet."""
     facets = {TYPE_FACET: "Type"}

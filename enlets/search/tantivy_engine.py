@@ -47,7 +47,9 @@ TOKENIZER = "enlets_en"
 # Each text column has an unstemmed twin for prefixes ("jamm*" must find "jamming", stored as "jam").
 FOLD_TOKENIZER = "enlets_fold"
 FOLD_SUFFIX = "__folded"
-SCHEMA_VERSION = 6  # 3: list facets per value; 4: a column per item language; 5: facet sets; 6: all_text
+# 3: list facets per value; 4: a column per item language; 5: facet sets; 6: all_text; 7: a list
+# facet's values one per column (FACET_POSITIONS) instead of sets.
+SCHEMA_VERSION = 7
 # Every text field's words again in one column (each field a separate value, so a phrase never spans
 # two fields): the facet counts and the total match on it, the same items as the ranked query over
 # the separate, weighted columns, in one posting list per word instead of one per field.
@@ -89,19 +91,19 @@ def fold_analyzer() -> tantivy.TextAnalyzer:
     )
 
 
-# Facets of many matches are counted on sets: each item also holds, per facet, its values joined
-# into one term (`topic__set` = "anpr<US>osint"), and each combination's count is added to each of
-# its values. tantivy counts a single-valued column several times faster per item than a
-# multi-valued one, but pays per distinct combination and segment: at a million practices the
-# counts over 431,000 matches took 67 ms on the sets against 79 ms value by value, over 35,000
-# matches 35 ms against 17 ms (docs/search.md). So the sets are used from SET_MIN_MATCHES expected
-# matches on. Filters always use the facet's own column.
-SET_SUFFIX = "__set"
-SET_SEPARATOR = "\x1f"
-SET_MIN_MATCHES = 500_000
-# Combinations counted per facet (the bench's lists of 1-3 of 27 countries make 3,300). Beyond it
-# the count would be cut short, so that facet is counted on its own column instead.
-SET_BUCKETS = 65_000
+# A list facet (declared `many=True`: a practice's topics and countries) is counted on single-valued
+# columns: tantivy counts one faster per item than a multi-valued column. Each item holds its
+# values of the facet one per column, sorted, the first in `topic__0`, the second in `topic__1` and
+# so on up to FACET_POSITIONS, any further ones together in the multi-valued `topic__more`; a value's
+# count is the sum over those columns (an item holds a value once). At a million practices, over
+# the 431,000 matches of a common word, the topics took 8 ms that way against 14.5 ms on their own
+# column (docs/search.md). Every other facet is counted on its own column, and filters always use
+# the facet's own column, one term per value.
+FACET_POSITIONS = 3
+MORE_SUFFIX = "__more"
+# Values counted per position column. A list facet with more distinct values than that in a column
+# would be cut short; it is counted on its own column instead.
+POSITION_BUCKETS = 1_000
 FACET_SIZE = 100
 # The access labels are one filter in two forms, the same items either way. tantivy reads a term
 # set into a bitset of every item holding one of the labels (at a million practices, 425,000 for a
@@ -134,52 +136,68 @@ def add_text_fields(doc: tantivy.Document, model: type[models.Model], item: Any)
     return values
 
 
+def position_columns(name: str) -> list[str]:
+    """The columns a list facet is counted on: one per position, then the rest."""
+    return [f"{name}__{position}" for position in range(FACET_POSITIONS)] + [name + MORE_SUFFIX]
+
+
+def count_columns(name: str) -> list[str]:
+    """The columns whose counts add up to a facet's."""
+    return position_columns(name) if name in registry.list_facets() else [name]
+
+
 def add_facets(doc: tantivy.Document, model: type[models.Model], item: Any) -> None:
-    """The item's facet values: one term per value (filters, counts) and their set (counts)."""
+    """The item's facet values: one term per value in the facet's column (filters, counts), and
+    for a list facet each value again in the column of its position (counts)."""
     for field in registry.facet_fields(model):
         # A list facet (a practice's topics) adds one term per value: a filter on any of them
-        # finds the item, and the terms aggregation counts it once under each value.
-        values = [value.replace(SET_SEPARATOR, " ") for value in field.values(item)]
-        for value in values:
+        # finds the item, and the counts count it once under each value. Sorted, so an item's
+        # columns never depend on the order its values were read in.
+        values = sorted(set(field.values(item)))
+        columns = count_columns(field.name)
+        for position, value in enumerate(values):
             doc.add_text(field.name, value)
-        if values:
-            doc.add_text(field.name + SET_SUFFIX, SET_SEPARATOR.join(sorted(values)))
+            if len(columns) > 1:
+                doc.add_text(columns[min(position, FACET_POSITIONS)], value)
 
 
-def facet_aggregations(names: Iterable[str], *, sets: bool) -> dict[str, Any]:
-    """The terms aggregations of one search: the type (one value per item) on its own column, every
-    other facet on its set column or on its own."""
+def facet_aggregations(names: Iterable[str]) -> dict[str, Any]:
+    """The terms aggregations of one search, one per column counted."""
     aggregations: dict[str, Any] = {}
     for name in names:
-        if sets and name != registry.TYPE_FACET:
-            terms = {"field": name + SET_SUFFIX, "size": SET_BUCKETS, "segment_size": SET_BUCKETS}
-        else:
-            terms = {"field": name, "size": FACET_SIZE}
-        aggregations[name] = {"terms": terms}
+        columns = count_columns(name)
+        size = POSITION_BUCKETS if len(columns) > 1 else FACET_SIZE
+        for column in columns:
+            aggregations[column] = {"terms": {"field": column, "size": size}}
     return aggregations
 
 
-def facet_counts(
-    searcher: tantivy.Searcher, query: tantivy.Query, names: list[str], *, sets: bool = False
-) -> dict[str, dict[str, int]]:
+def _cut_short(aggregation: dict[str, Any]) -> bool:
+    return bool(aggregation.get("sum_other_doc_count") or aggregation.get("doc_count_error_upper_bound"))
+
+
+def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, names: list[str]) -> dict[str, dict[str, int]]:
     """Value -> number of matching items, per facet (its FACET_SIZE most frequent values)."""
-    result = searcher.aggregate(query, facet_aggregations(names, sets=sets))
+    result = searcher.aggregate(query, facet_aggregations(names))
     counts: dict[str, dict[str, int]] = {}
     cut_short = []
     for name in names:
-        aggregation = result.get(name, {})
-        if sets and (aggregation.get("sum_other_doc_count") or aggregation.get("doc_count_error_upper_bound")):
+        columns = count_columns(name)
+        aggregations = [result.get(column, {}) for column in columns]
+        if len(columns) > 1 and any(_cut_short(a) for a in aggregations):
             cut_short.append(name)
             continue
         values: dict[str, int] = {}
-        for bucket in aggregation.get("buckets", []):
-            for value in str(bucket["key"]).split(SET_SEPARATOR):
-                if value:
-                    values[value] = values.get(value, 0) + bucket["doc_count"]
+        for aggregation in aggregations:
+            for bucket in aggregation.get("buckets", []):
+                key = str(bucket["key"])
+                values[key] = values.get(key, 0) + bucket["doc_count"]
         counts[name] = values
     if cut_short:
-        # More combinations than SET_BUCKETS: count those facets on their own columns.
-        counts.update(facet_counts(searcher, query, cut_short, sets=False))
+        # More distinct values than POSITION_BUCKETS: those facets on their own (multi-valued) columns.
+        own = searcher.aggregate(query, {name: {"terms": {"field": name, "size": FACET_SIZE}} for name in cut_short})
+        for name in cut_short:
+            counts[name] = {str(b["key"]): b["doc_count"] for b in own.get(name, {}).get("buckets", [])}
     return {
         name: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE])
         for name, values in counts.items()
@@ -213,6 +231,7 @@ def _layout() -> dict[str, Any]:
         "version": SCHEMA_VERSION,
         "text": sorted(registry.all_text_fields()),
         "facets": sorted(f for f in registry.all_facets() if f != registry.TYPE_FACET),
+        "list_facets": sorted(registry.list_facets()),
         "languages": LANGUAGE_CODES,
     }
 
@@ -228,7 +247,9 @@ def _schema() -> tantivy.Schema:
         builder.add_text_field(name + FOLD_SUFFIX, tokenizer_name=FOLD_TOKENIZER, index_option="basic")
     for name in _layout()["facets"]:
         builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
-        builder.add_text_field(name + SET_SUFFIX, fast=True, tokenizer_name="raw", index_option="basic")
+        if name in registry.list_facets():
+            for column in position_columns(name):
+                builder.add_text_field(column, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("labels", tokenizer_name="raw", index_option="basic")
     builder.add_text_field(LANGUAGE_FIELD, stored=True, tokenizer_name="raw", index_option="basic")
     for code in LANGUAGE_CODES:
@@ -503,8 +524,7 @@ class TantivyEngine(SearchEngine):
         # tantivy releases the GIL: the facet counts (and with them the total: every item has one
         # type) and the ranked page run in the pool while this thread asks the task queue whether
         # the index lags. The snippets stay here: they are Python work, which threads cannot share.
-        sets = self._expected_matches(searcher, query) >= SET_MIN_MATCHES
-        counting = _search_pool.submit(facet_counts, searcher, matching, list(known), sets=sets)
+        counting = _search_pool.submit(facet_counts, searcher, matching, list(known))
         ranking = _search_pool.submit(
             searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=False
         )
@@ -534,20 +554,6 @@ class TantivyEngine(SearchEngine):
             page_size=page_size,
             lagging=lagging,
         )
-
-    def _expected_matches(self, searcher: tantivy.Searcher, query: str) -> int:
-        """A cheap guess at how many items the words match, before labels and filters, from the
-        document frequencies in ALL_TEXT: the rarest word's (a phrase counts as its words).
-        Prefixes and other languages' columns are left out. It only chooses how the facets are
-        counted, never what they count."""
-        expected = searcher.num_docs
-        for clause in parse(query):
-            if clause.kind == "prefix":
-                continue
-            tokens = [token for word in clause.words for token in self.stem.analyze(word)]
-            if tokens:
-                expected = min(expected, *(searcher.doc_freq(ALL_TEXT, token) for token in tokens))
-        return expected
 
     def _estimated_matches(self, searcher: tantivy.Searcher, query: str) -> float:
         """How many items all the words match, guessed as if they occurred independently: the
