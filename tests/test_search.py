@@ -482,3 +482,14 @@ def test_counts_match_exactly_what_the_ranked_query_finds(index_dir, query):
     results = engine.search(owner, query, page_size=100)
     assert results.total == len(results.hits) == len(ranked)
     assert sum(results.facets["type"].values()) == results.total
+
+
+def test_every_searchable_model_shows_its_title_as_its_name():
+    """The re-check reads a hit's title from the title column instead of building the item to
+    call str() on it: that holds only while a searchable model's str() is its title."""
+    from enlets.search import registry
+
+    models_with_titles = [m for m in registry.searchable_models() if any(f.name == "title" for f in m._meta.fields)]
+    assert models_with_titles
+    for model in models_with_titles:
+        assert str(model(title="Lynx camera trial")) == "Lynx camera trial", model
