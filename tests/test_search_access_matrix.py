@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -175,14 +176,27 @@ def _practice_matrix() -> SearchMatrix:
     )
 
 
+@contextmanager
+def tantivy_settings(*, term_set: bool = False) -> Iterator[None]:
+    """tantivy with its own index folder (no other test's writes can land in it); `term_set` forces
+    the labels filter's term-set form (tantivy_engine.labels_filter), which a matrix's few items
+    would otherwise never get."""
+    with (
+        override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")),
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        if term_set:
+            patch.setattr(tantivy_engine, "LABEL_UNION_MAX_MATCHES", -1)
+        yield
+
+
 class TestSearchAccessMatrixTantivy(AccessMatrixTests):
     matrix = _matrix()
 
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        # Its own index folder: no other test's writes can land in it.
-        with override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")):
+        with tantivy_settings():
             yield
 
 
@@ -203,7 +217,7 @@ class TestPracticeSearchAccessMatrixTantivy(AccessMatrixTests):
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        with override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")):
+        with tantivy_settings():
             yield
 
 
@@ -216,11 +230,7 @@ class TestSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        with (
-            override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")),
-            pytest.MonkeyPatch.context() as patch,
-        ):
-            patch.setattr(tantivy_engine, "LABEL_UNION_MAX_MATCHES", -1)
+        with tantivy_settings(term_set=True):
             yield
 
 
@@ -230,11 +240,7 @@ class TestPracticeSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        with (
-            override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")),
-            pytest.MonkeyPatch.context() as patch,
-        ):
-            patch.setattr(tantivy_engine, "LABEL_UNION_MAX_MATCHES", -1)
+        with tantivy_settings(term_set=True):
             yield
 
 
