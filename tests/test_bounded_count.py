@@ -267,6 +267,49 @@ def test_the_marking_part_reads_the_partial_index(world, model: Any, index: str)
     assert index in plan, plan
 
 
+@pytest.mark.parametrize(
+    ("model", "index"), [(Document, "document_released_marking"), (Practice, "practice_released_marking")]
+)
+def test_sqlite_counts_a_plain_lists_marking_part_from_the_partial_index(world, model: Any, index: str) -> None:
+    """SQLite takes the partial index only when told (`INDEXED BY`) and only for a list with no
+    filter of its own; the statement names the index, so a renamed index or a condition that no
+    longer matches the hint's fails here (SQLite refuses such a statement)."""
+    from django.db import connection
+
+    from enlets.core.listing import _marking_index_count_sql
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL chooses the partial index itself (test above)")
+    hint = model.objects.visible_to(fresh(world["in_a"])).count_hint
+    sql = _marking_index_count_sql(connection.alias, model, frozenset(hint.states), frozenset(hint.markings))
+    assert sql is not None and f'INDEXED BY "{index}"' in sql
+    # Not for other states or markings than the index's own.
+    assert _marking_index_count_sql(connection.alias, model, frozenset(hint.states), frozenset({"GREEN"})) is None
+
+
+def test_sqlite_plain_list_count_by_the_partial_index_is_exact(world) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner, in_a = world["owner"], world["in_a"]
+    docs(owner, 2, tlp=TLP.GREEN)
+    docs(owner, 1, tlp=TLP.CLEAR, state=Document.State.ARCHIVED)
+    docs(owner, 2, tlp=TLP.GREEN, state=Document.State.DRAFT)  # not released: not in the first part
+    docs(owner, 2, tlp=TLP.AMBER, groups=[world["group_a"]])
+    visible = Document.objects.visible_to(fresh(in_a)).order_by("-updated_at", "-id")
+    assert true_count(visible) == 5
+    for limit, expected in ((1, 2), (2, 3), (3, 4), (4, 5), (5, 5), (9, 5)):
+        with CaptureQueriesContext(connection) as captured:
+            assert bounded_count(visible, limit) == expected
+        uses_index = "INDEXED BY" in captured.captured_queries[0]["sql"]
+        assert uses_index == (connection.vendor == "sqlite")
+    # A list with a filter of its own is left to the planner, and counted exactly too.
+    mine = visible.filter(owner=owner)
+    with CaptureQueriesContext(connection) as captured:
+        assert bounded_count(mine, 2) == 3
+    assert not any("INDEXED BY" in query["sql"] for query in captured.captured_queries)
+
+
 def test_the_marking_part_is_counted_without_the_visibility_rule(world) -> None:
     """Rows that meet the marking are visible to the member (`CountHint`), so the first part of the
     count leaves the rule out and reads no label; the count stays exact (tests above)."""

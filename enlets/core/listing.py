@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import Col
 from django.db.models.lookups import Exact, In
+from django.db.models.sql import Query
 from django.db.models.sql.where import AND, WhereNode
 from django.http import HttpRequest
 
@@ -89,7 +91,9 @@ def bounded_count(queryset: QuerySet, limit: int) -> int:
         # rule is left out of this part, which then reads no label (PostgreSQL may count it from
         # the partial index `released_by_marking_index` alone).
         marked = access.without_visibility(queryset)
-        first = filter_first(queryset if marked is None else marked, hint.marking)[: limit + 1].count()
+        first = _count_by_marking_index(marked, hint, limit + 1) if marked is not None else None
+        if first is None:
+            first = filter_first(queryset if marked is None else marked, hint.marking)[: limit + 1].count()
     if first > limit:
         return first
     if query.distinct or query.group_by is not None:
@@ -97,6 +101,64 @@ def bounded_count(queryset: QuerySet, limit: int) -> int:
         return queryset[: limit + 1].count()
     rest = ~hint.marking & hint.scan()
     return first + filter_first(queryset, rest)[: limit + 1 - first].count()
+
+
+def _count_by_marking_index(queryset: QuerySet, hint: CountHint, at_most: int) -> int | None:
+    """SQLite: the marking part of an otherwise unfiltered list's count, read from the partial index
+    of released CLEAR/GREEN rows (`released_by_marking_index`) with `INDEXED BY`; None elsewhere.
+
+    SQLite never takes a partial index for a condition on bound parameters, and given the condition
+    as literals its planner prefers the `state` index: the part then read about 2,000 table rows in
+    rowid order (0.45 ms at a million documents) where the index's first 1,001 entries take 0.1 ms
+    (docs/performance.md, change 11). Only for a queryset with no condition of its own (the plain
+    list): with other filters the index could be a poor path, and the planner chooses. The SQL is
+    the index's own condition with its constant values, so SQLite can prove the index usable.
+    """
+    db = connections[queryset.db]
+    query = queryset.query
+    if (
+        db.vendor != "sqlite"
+        or query.distinct
+        or query.group_by is not None
+        or query.combinator
+        or query.is_sliced
+        or not _no_conditions(query.where)
+    ):
+        return None
+    count_sql = _marking_index_count_sql(db.alias, queryset.model, frozenset(hint.states), frozenset(hint.markings))
+    if count_sql is None:
+        return None
+    with db.cursor() as cursor:
+        cursor.execute(count_sql, [at_most])
+        return int(cursor.fetchone()[0])
+
+
+def _no_conditions(where: WhereNode) -> bool:
+    return not where.negated and all(isinstance(child, WhereNode) and _no_conditions(child) for child in where.children)
+
+
+@cache
+def _marking_index_count_sql(alias: str, model: type, states: frozenset[str], markings: frozenset[str]) -> str | None:
+    """The count statement over the model's partial index whose condition is exactly "state in
+    `states` and tlp in `markings`", or None when the model has no such index."""
+    wanted = {"state__in": states, "tlp__in": markings}
+    for index in model._meta.indexes:
+        condition = index.condition
+        if condition is None or condition.connector != AND or condition.negated:
+            continue
+        children = dict(child for child in condition.children if isinstance(child, tuple))
+        if len(children) != len(condition.children) or {k: frozenset(v) for k, v in children.items()} != wanted:
+            continue
+        db = connections[alias]
+        query = Query(model, alias_cols=False)
+        where_sql, params = query.build_where(condition).as_sql(query.get_compiler(connection=db), db)
+        # The index's constant values (the states and markings of the code, not user input) written
+        # as literals, exactly as the index was created, so SQLite can match its condition.
+        literals = tuple(db.SchemaEditorClass(db).quote_value(value) for value in params)
+        quote = db.ops.quote_name
+        table, name = quote(model._meta.db_table), quote(index.name)
+        return f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} INDEXED BY {name} WHERE {where_sql % literals} LIMIT %s)"  # noqa: S608
+    return None
 
 
 def _excludes_marking(where: WhereNode, table: str | None, hint: CountHint) -> bool:
