@@ -351,3 +351,20 @@ def test_audience_in_words(people, nl) -> None:
     red = make_document(owner, tlp=TLP.RED, people=[in_a])
     assert access.audience_in_words(red).startswith("Only the named people:")
     assert "external partners" in access.audience_in_words(make_document(owner, tlp=TLP.GREEN))
+
+
+def test_approved_group_ids_are_the_approved_memberships_only(people) -> None:
+    """The groups behind a person's labels, read by one SQL statement (User.approved_group_ids),
+    are exactly the approved memberships the ORM finds: not a requested or declined one, not
+    another person's."""
+    member = people["owner"]
+    groups = [InterestGroupFactory() for _ in range(4)]
+    join(member, groups[0])
+    join(member, groups[2], chair=True)
+    GroupMembership.objects.create(group=groups[1], user=member, status=GroupMembership.Status.REQUESTED)
+    GroupMembership.objects.create(group=groups[3], user=member, status=GroupMembership.Status.DECLINED)
+    join(UserFactory(), groups[1])
+    expected = GroupMembership.objects.filter(user=member, status=GroupMembership.Status.APPROVED)
+    assert sorted(member.approved_group_ids()) == sorted(expected.values_list("group_id", flat=True))
+    assert {groups[0].pk, groups[2].pk} <= set(member.approved_group_ids())
+    assert not {groups[1].pk, groups[3].pk} & set(member.approved_group_ids())
