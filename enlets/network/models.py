@@ -142,7 +142,7 @@ class User(AbstractUser):
     def approved_group_ids(self) -> list[int]:
         """The interest groups this person is an approved member of.
 
-        Read for every list and search request (the access labels), so run as one prepared SQL
+        Read for every list and search request (the access labels), so run as one plain SQL
         statement: building the same query with the ORM took 0.5 ms of Python per request, five
         times the statement's own time (docs/performance.md, change 11). tests/test_access.py checks
         it against the ORM's answer.
