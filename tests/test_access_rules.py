@@ -368,3 +368,21 @@ def test_approved_group_ids_are_the_approved_memberships_only(people) -> None:
     assert sorted(member.approved_group_ids()) == sorted(expected.values_list("group_id", flat=True))
     assert {groups[0].pk, groups[2].pk} <= set(member.approved_group_ids())
     assert not {groups[1].pk, groups[3].pk} & set(member.approved_group_ids())
+
+
+def test_a_request_users_labels_cost_one_query(people, django_assert_num_queries) -> None:
+    """A request's user is loaded without its organisation: the organisation's country and the
+    approved groups come in one statement, and give the same labels as the loaded organisation."""
+    member = people["in_a"]
+    other_group = InterestGroupFactory()
+    join(member, other_group)
+    loaded = User.objects.select_related("organisation").get(pk=member.pk)
+    expected = access.user_labels(loaded)
+    assert access.country_label("DE") in expected and access.group_label(other_group.pk) in expected
+    alone = User.objects.get(pk=member.pk)
+    with django_assert_num_queries(1):
+        assert sorted(access.user_labels(alone)) == sorted(expected)
+    # Without any group: the organisation's row still gives the country.
+    lonely = UserFactory(organisation=OrganisationFactory(country=country("FR")))
+    assert User.objects.get(pk=lonely.pk).country_and_group_ids() == ("FR", [])
+    assert User.objects.select_related("organisation").get(pk=lonely.pk).country_and_group_ids() == ("FR", [])

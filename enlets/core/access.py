@@ -73,9 +73,10 @@ def user_labels(user: Any) -> list[str]:
         labels.append(org_label(user.organisation_id))
     if user.is_community_member:
         labels.append(COMMUNITY)
-        if user.organisation_id:
-            labels.append(country_label(user.organisation.country_id))
-        labels.extend(group_label(pk) for pk in user.approved_group_ids())
+        country, group_ids = user.country_and_group_ids()
+        if country:
+            labels.append(country_label(country))
+        labels.extend(group_label(pk) for pk in group_ids)
     user._access_labels = labels
     return labels
 

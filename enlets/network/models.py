@@ -152,6 +152,24 @@ class User(AbstractUser):
             cursor.execute(_approved_groups_sql(alias), [self.pk, GroupMembership.Status.APPROVED.value])
             return [row[0] for row in cursor.fetchall()]
 
+    def country_and_group_ids(self) -> tuple[str | None, list[int]]:
+        """The country of this person's organisation and their approved groups: what their access
+        labels need from the database. One statement when the organisation is not loaded yet (a
+        request's user is loaded alone), which spares a page one query."""
+        if not self.organisation_id:
+            return None, self.approved_group_ids()
+        if User.organisation.is_cached(self):
+            return self.organisation.country_id, self.approved_group_ids()
+        alias = router.db_for_read(GroupMembership)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                _country_and_groups_sql(alias),
+                [self.pk, GroupMembership.Status.APPROVED.value, self.organisation_id],
+            )
+            rows = cursor.fetchall()
+        country = rows[0][0] if rows else None
+        return country, [group for _, group in rows if group is not None]
+
     def has_second_factor(self) -> bool:
         from allauth.mfa.models import Authenticator
 
@@ -314,3 +332,17 @@ def _approved_groups_sql(alias: str) -> str:
     quote = connections[alias].ops.quote_name
     group, user, status = (quote(meta.get_field(name).column) for name in ("group", "user", "status"))
     return f"SELECT {group} FROM {quote(meta.db_table)} WHERE {user} = %s AND {status} = %s"  # noqa: S608
+
+
+@cache
+def _country_and_groups_sql(alias: str) -> str:
+    """`User.country_and_group_ids`'s statement: the organisation's row joined to the person's
+    approved memberships (none: one row with no group)."""
+    quote = connections[alias].ops.quote_name
+    organisation, membership = Organisation._meta, GroupMembership._meta
+    country, org_pk = quote(organisation.get_field("country").column), quote(organisation.pk.column)
+    group, user, status = (quote(membership.get_field(name).column) for name in ("group", "user", "status"))
+    return (
+        f"SELECT o.{country}, m.{group} FROM {quote(organisation.db_table)} o "  # noqa: S608
+        f"LEFT JOIN {quote(membership.db_table)} m ON m.{user} = %s AND m.{status} = %s WHERE o.{org_pk} = %s"
+    )
