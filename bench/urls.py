@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
+from enlets.core.listing import bounded_count
 from enlets.documents.models import Document
 from enlets.urls import urlpatterns as platform_urlpatterns
 
@@ -18,8 +19,9 @@ def bench_list(request: HttpRequest) -> JsonResponse:
     if request.GET.get("filter") != "0":
         queryset = queryset.visible_to(request.user)
     queryset = queryset.order_by("-updated_at", "-id")
+    # Counted as every list of the platform counts (enlets.core.listing.paginate, the API's Page).
     limit = settings.LIST_COUNT_LIMIT
-    count = queryset.order_by()[: limit + 1].count()
+    count = bounded_count(queryset, limit)
     rows = [{"id": d.pk, "title": d.title, "tlp": d.tlp, "updated_at": d.updated_at.isoformat()} for d in queryset[:50]]
     return JsonResponse({"count": min(count, limit), "count_is_exact": count <= limit, "results": rows})
 
