@@ -144,7 +144,7 @@ class User(AbstractUser):
 
         Read for every list and search request (the access labels), so run as one plain SQL
         statement: building the same query with the ORM took 0.5 ms of Python per request, five
-        times the statement's own time (docs/performance.md, change 11). tests/test_access.py checks
+        times the statement's own time (docs/performance.md, change 11). tests/test_access_rules.py checks
         it against the ORM's answer.
         """
         alias = router.db_for_read(GroupMembership)
