@@ -97,6 +97,25 @@ def test_reviewer_sees_submission_only_while_in_review(people):
     assert not Practice.objects.visible_to(reviewer).filter(pk=published.pk).exists()
 
 
+def test_reviewers_see_submissions_of_their_own_topics_only(people):
+    """The reviewer clause of a practice's visibility (written as SQL text, `_ReviewedBy`): a
+    reviewer of one of a practice's topics sees it while in review; a reviewer of another topic
+    does not, nor does a former reviewer, in a list or in a search re-check alike."""
+    from enlets.search.base import Hit, check_hits
+
+    author, reviewer, topic = people
+    elsewhere = UserFactory()
+    other_topic = make_topic("Counter-drone", reviewers=[elsewhere])
+    both = make_practice(author, topics=[other_topic, topic], state="submitted", reviewer=reviewer, tlp="RED")
+    mine = make_practice(author, topics=[topic], state="submitted", reviewer=reviewer, tlp="RED")
+    assert set(Practice.objects.visible_to(reviewer).filter(pk__in=[both.pk, mine.pk])) == {both, mine}
+    assert set(Practice.objects.visible_to(elsewhere).filter(pk__in=[both.pk, mine.pk])) == {both}
+    hits = [Hit(model="practices.practice", pk=p.pk, title="", snippet_html="", score=1.0) for p in (both, mine)]
+    assert [hit.pk for hit in check_hits(elsewhere, hits)[0]] == [both.pk]
+    other_topic.reviewers.remove(elsewhere)
+    assert not Practice.objects.visible_to(elsewhere).filter(pk__in=[both.pk, mine.pk]).exists()
+
+
 def test_adoption_and_comment(people):
     author, reviewer, topic = people
     practice = make_practice(author, topics=[topic], state="published", reviewer=reviewer)
