@@ -148,7 +148,42 @@ def count_hint(model: type[SharedItem], user: Any) -> CountHint | None:
     return CountHint(tuple(model.RELEASED_STATES), COMMUNITY_MARKINGS, model, user)
 
 
-class _RowsOf(Expression):
+class ItemCondition(Expression):
+    """A test of an item written as SQL text (`condition`), with the item's key column as its one
+    source expression, so Django resolves the table's alias (joins, subqueries). For the access
+    rule's parts whose querysets Django built and compiled on every list and search for more than
+    the database's own work (docs/performance.md, changes 10 and 11). Names in the text come from
+    the models' meta, values are bound parameters."""
+
+    output_field = BooleanField()
+
+    def __init__(self) -> None:
+        super().__init__()  # the class's output_field: a new field per condition cost 15 us
+        self.outer: Any = F("pk")
+
+    def of_item(self, pk: Col) -> ItemCondition:
+        """This test of the item whose key column is `pk` (already resolved)."""
+        condition = self.copy()
+        condition.outer = pk
+        return condition
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.outer]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.outer,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        outer_sql, outer_params = compiler.compile(self.outer)
+        sql, params = self.condition(outer_sql, connection)
+        return sql, (*outer_params, *params)
+
+    def condition(self, item_sql: str, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        """The SQL text testing the item whose key is `item_sql` (written first), and its values."""
+        raise NotImplementedError
+
+
+class _RowsOf(ItemCondition):
     """`<item> IN (SELECT item FROM table WHERE column IN values)`, or with `per_row` the same test
     as a correlated EXISTS: whether the item has a row in one of its own link tables (its access
     labels, its co-authors) whose `column` holds one of `values`.
@@ -168,47 +203,30 @@ class _RowsOf(Expression):
       (item, label) index, and a page of 50 takes 1-2 ms (docs/performance.md, change 8).
     """
 
-    output_field = BooleanField()
-
     def __init__(
         self, model: type[models.Model], item: str, column: str, values: Iterable[Any], *, per_row: bool
     ) -> None:
-        super().__init__()  # the class's output_field: a new field per rule cost 15 us
+        super().__init__()
         self.table = model._meta.db_table
         self.item_column = model._meta.get_field(item).column
         self.column = model._meta.get_field(column).column
         self.values = list(values)
         self.per_row = per_row
-        self.outer: Any = F("pk")
 
-    def of_item(self, pk: Col) -> _RowsOf:
-        """This test of the item whose key column is `pk` (already resolved)."""
-        rows = self.copy()
-        rows.outer = pk
-        return rows
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.outer]
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        (self.outer,) = exprs
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
-        outer_sql, outer_params = compiler.compile(self.outer)
+    def condition(self, item_sql: str, connection: Any) -> tuple[str, tuple[Any, ...]]:
         quote = connection.ops.quote_name
         alias = quote("access_rows")
         table, item, column = quote(self.table), quote(self.item_column), quote(self.column)
         placeholders = ", ".join(["%s"] * len(self.values))
         if self.per_row:
             offset = " OFFSET 0" if connection.vendor == "postgresql" else ""
-            # Names from the models' meta, quoted; values bound.
             sql = (
-                f"EXISTS(SELECT 1 FROM {table} {alias} WHERE {alias}.{item} = {outer_sql} "  # noqa: S608
+                f"EXISTS(SELECT 1 FROM {table} {alias} WHERE {alias}.{item} = {item_sql} "  # noqa: S608
                 f"AND ({alias}.{column} || '') IN ({placeholders}){offset})"
             )
-            return sql, (*outer_params, *self.values)
-        sql = f"{outer_sql} IN (SELECT {alias}.{item} FROM {table} {alias} WHERE {alias}.{column} IN ({placeholders}))"  # noqa: S608
-        return sql, (*outer_params, *self.values)
+            return sql, tuple(self.values)
+        sql = f"{item_sql} IN (SELECT {alias}.{item} FROM {table} {alias} WHERE {alias}.{column} IN ({placeholders}))"  # noqa: S608
+        return sql, tuple(self.values)
 
 
 class _VisibleRule(Expression):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import BooleanField, Expression, F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -105,36 +105,25 @@ class PracticeQuerySet(SharedItemQuerySet):
         return self.filter(state=Practice.State.PUBLISHED)
 
 
-class _ReviewedBy(Expression):
+class _ReviewedBy(access.ItemCondition):
     """`<practice> IN (the practices of the topics <user> reviews)`, written as SQL text: the
     subquery queryset (a join of topics and reviewers) that Django built and compiled for every
     practice list and every re-check of search hits cost about a fifth of that re-check
-    (docs/performance.md, search, session 12). Table and column names come from the models' meta;
-    the user is a bound parameter."""
-
-    output_field = BooleanField()
+    (docs/performance.md, search, session 12)."""
 
     def __init__(self, user_pk: int) -> None:
         super().__init__()
         self.user_pk = user_pk
-        self.outer: Any = F("pk")
 
-    def get_source_expressions(self) -> list[Any]:
-        return [self.outer]
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        (self.outer,) = exprs
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
-        outer_sql, outer_params = compiler.compile(self.outer)
+    def condition(self, item_sql: str, connection: Any) -> tuple[str, tuple[Any, ...]]:
         quote = connection.ops.quote_name
         topics, reviewers = Practice._meta.get_field("topics"), Topic._meta.get_field("reviewers")
         sql = (
-            f"{outer_sql} IN (SELECT pt.{quote(topics.m2m_column_name())} FROM {quote(topics.m2m_db_table())} pt "  # noqa: S608
+            f"{item_sql} IN (SELECT pt.{quote(topics.m2m_column_name())} FROM {quote(topics.m2m_db_table())} pt "  # noqa: S608
             f"WHERE pt.{quote(topics.m2m_reverse_name())} IN (SELECT tr.{quote(reviewers.m2m_column_name())} "
             f"FROM {quote(reviewers.m2m_db_table())} tr WHERE tr.{quote(reviewers.m2m_reverse_name())} = %s))"
         )
-        return sql, (*outer_params, self.user_pk)
+        return sql, (self.user_pk,)
 
 
 class Practice(SharedItem):
