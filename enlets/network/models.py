@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from functools import cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connections, models, router
@@ -147,10 +148,8 @@ class User(AbstractUser):
         times the statement's own time (docs/performance.md, change 11). tests/test_access_rules.py checks
         it against the ORM's answer.
         """
-        alias = router.db_for_read(GroupMembership)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(_approved_groups_sql(alias), [self.pk, GroupMembership.Status.APPROVED.value])
-            return [row[0] for row in cursor.fetchall()]
+        rows = _read_memberships(_approved_groups_sql, [self.pk, GroupMembership.Status.APPROVED.value])
+        return [group for (group,) in rows]
 
     def country_and_group_ids(self) -> tuple[str | None, list[int]]:
         """The country of this person's organisation and their approved groups: what their access
@@ -160,13 +159,8 @@ class User(AbstractUser):
             return None, self.approved_group_ids()
         if User.organisation.is_cached(self):
             return self.organisation.country_id, self.approved_group_ids()
-        alias = router.db_for_read(GroupMembership)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(
-                _country_and_groups_sql(alias),
-                [self.pk, GroupMembership.Status.APPROVED.value, self.organisation_id],
-            )
-            rows = cursor.fetchall()
+        params = [self.pk, GroupMembership.Status.APPROVED.value, self.organisation_id]
+        rows = _read_memberships(_country_and_groups_sql, params)
         country = rows[0][0] if rows else None
         return country, [group for _, group in rows if group is not None]
 
@@ -323,6 +317,14 @@ class ApiToken(models.Model):
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+def _read_memberships(statement: Callable[[str], str], params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one of the label statements below, on the database memberships are read from."""
+    alias = router.db_for_read(GroupMembership)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(statement(alias), params)
+        return cursor.fetchall()
 
 
 @cache
