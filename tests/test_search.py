@@ -439,6 +439,40 @@ def test_the_recheck_probes_each_hit_and_drops_what_the_user_no_longer_sees(inde
     assert any("EXISTS(SELECT 1 FROM" in q["sql"] and "access_rows" in q["sql"] for q in captured.captured_queries)
 
 
+def test_the_recheck_runs_one_statement_per_reader_and_reads_the_rows_as_they_are_now(index_dir):
+    """The re-check's statement is compiled once per reader's labels and number of hits, then run
+    with other keys: it still follows the items' markings as they are now, and a reader whose labels
+    change (joins a group) or who is deactivated gets the answer of their new labels."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enlets.search.base import Hit, check_hits
+
+    owner, member = UserFactory(), UserFactory()
+    group = InterestGroupFactory()
+    green = make_document(owner, tlp=TLP.GREEN)
+    amber = make_document(owner, tlp=TLP.AMBER, groups=[group])
+    red = make_document(owner, tlp=TLP.RED)
+
+    def recheck(user, *docs):
+        hits = [Hit(model=DOC, pk=d.pk, title="", snippet_html="", score=1.0) for d in docs]
+        return [hit.pk for hit in check_hits(user, hits)[0]]
+
+    assert recheck(member, green, amber) == [green.pk]
+    with CaptureQueriesContext(connection) as captured:
+        assert recheck(member, amber, green) == [green.pk]
+        assert recheck(member, red, green) == [green.pk]
+    assert len(captured.captured_queries) == 2  # the statement again, with other keys
+    actions.do_update_document(owner, green, state="draft")
+    assert recheck(member, red, green) == []
+    join(member, group)
+    member = type(member).objects.get(pk=member.pk)  # a new request: labels read afresh
+    assert recheck(member, amber, green) == [amber.pk]
+    type(member).objects.filter(pk=member.pk).update(is_active=False)
+    member = type(member).objects.get(pk=member.pk)
+    assert recheck(member, amber, green) == []
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -364,6 +364,14 @@ def visibility_q(model: type[SharedItem], user: Any, *, per_row: bool | None = N
     return q
 
 
+def visibility_key(user: Any) -> tuple[Any, ...]:
+    """Everything `visibility_q` and `filter_visible` read of `user` (a model's `extra_visibility_q`
+    reads only the key `user.pk`): users with the same key get the same SQL condition. For
+    statements compiled once and run again with other values (`enlets.search.base`)."""
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    return (tuple(user_labels(user)), user.pk if signed_in else None, bool(signed_in and not user.is_active))
+
+
 class VisibleRows(WhereNode):
     """The visibility condition `filter_visible` adds to a queryset's WHERE clause, marked so that
     the first part of a bounded count can leave it out (`without_visibility`)."""

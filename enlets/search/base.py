@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models, router
 from django.urls import get_script_prefix
 
 from enlets.core import access
@@ -185,14 +186,52 @@ def _visible_titles(model: type[models.Model], user: Any, pks: set[int]) -> dict
     A page of hits is a few rows: the labels are probed on each (few_rows), instead of first
     gathering every item that carries one of the user's labels (881 rows for a typical member at
     100,000 practices: 0.8 of the query's 0.9 ms on PostgreSQL)."""
-    queryset = model.objects.visible_to(user, few_rows=True).filter(pk__in=pks).order_by()
     if _url_template(model, get_script_prefix()) is not None and _has_title(model):
         # Rows, not model instances (0.23 ms of a page at a million practices): a searchable
         # model's str() is its title, which tests/test_search.py checks for every one of them.
-        rows = queryset.values_list("pk", "title")
+        rows = _visible_pks_and_titles(model, user, sorted(pks))
         return {pk: (title, _pk_url(model, pk) or "") for pk, title in rows}
+    queryset = model.objects.visible_to(user, few_rows=True).filter(pk__in=pks).order_by()
     columns = ["pk", *(["title"] if _has_title(model) else [])]
     return {obj.pk: (str(obj), absolute_url(obj)) for obj in queryset.only(*columns)}
+
+
+# The re-check's statements, compiled once per model, database, reader (`access.visibility_key`) and
+# number of hits. Building and compiling the visibility query with the ORM took 0.8 ms of every
+# search, more than the database's work for it (docs/performance.md, change 12). Cleared when full:
+# a statement is one string and its parameters.
+_RECHECK_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
+RECHECK_STATEMENTS_MAX = 2_000
+
+
+def _visible_pks_and_titles(model: type[models.Model], user: Any, pks: list[int]) -> list[tuple[int, str]]:
+    """(pk, title) of those of `pks` that `user` may see: `visible_to(user)` narrowed to the keys,
+    as compiled for the first search of a reader with the same labels; only the keys change."""
+    alias = router.db_for_read(model)
+    key = (model, alias, access.visibility_key(user), len(pks))
+    statement = _RECHECK_STATEMENTS.get(key)
+    if statement is None:
+        # Keys no row has, to find where the keys go among the statement's parameters.
+        marks = [-1 - position for position in range(len(pks))]
+        queryset = model.objects.using(alias).visible_to(user, few_rows=True).filter(pk__in=marks)
+        try:
+            sql, params = queryset.order_by().values_list("pk", "title").query.sql_with_params()
+        except EmptyResultSet:  # an inactive account sees nothing
+            return []
+        places = tuple(params.index(mark) for mark in marks if params.count(mark) == 1)
+        if len(places) != len(marks):  # a value of the rule looks like a key: not worth a statement
+            visible = model.objects.using(alias).visible_to(user, few_rows=True).filter(pk__in=pks)
+            return list(visible.order_by().values_list("pk", "title"))
+        if len(_RECHECK_STATEMENTS) >= RECHECK_STATEMENTS_MAX:
+            _RECHECK_STATEMENTS.clear()
+        statement = _RECHECK_STATEMENTS[key] = (sql, tuple(params), places)
+    sql, template, places = statement
+    params = list(template)
+    for place, pk in zip(places, pks, strict=True):
+        params[place] = pk
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @cache
