@@ -473,6 +473,20 @@ def test_the_recheck_runs_one_statement_per_reader_and_reads_the_rows_as_they_ar
     assert recheck(member, amber, green) == []
 
 
+def test_the_recheck_is_right_when_a_value_of_the_rule_looks_like_a_key_mark(index_dir):
+    """The statement is compiled with negative keys as marks; a reader whose id is one of them
+    (the rule binds it too) gets the same answer, read without a kept statement."""
+    from enlets.search.base import _RECHECK_STATEMENTS, Hit, check_hits
+
+    reader = UserFactory(pk=-1)
+    owner = UserFactory()
+    mine = make_document(reader, state=Document.State.DRAFT)
+    theirs = make_document(owner, state=Document.State.DRAFT)
+    hits = [Hit(model=DOC, pk=d.pk, title="", snippet_html="", score=1.0) for d in (mine, theirs)]
+    assert [hit.pk for hit in check_hits(reader, hits)[0]] == [mine.pk]
+    assert not any(key[2][1] == -1 for key in _RECHECK_STATEMENTS)
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -208,20 +208,23 @@ def _visible_pks_and_titles(model: type[models.Model], user: Any, pks: list[int]
     """(pk, title) of those of `pks` that `user` may see: `visible_to(user)` narrowed to the keys,
     as compiled for the first search of a reader with the same labels; only the keys change."""
     alias = router.db_for_read(model)
+
+    def visible(keys: list[int]) -> models.QuerySet:
+        queryset = model.objects.using(alias).visible_to(user, few_rows=True).filter(pk__in=keys)
+        return queryset.order_by().values_list("pk", "title")
+
     key = (model, alias, access.visibility_key(user), len(pks))
     statement = _RECHECK_STATEMENTS.get(key)
     if statement is None:
         # Keys no row has, to find where the keys go among the statement's parameters.
         marks = [-1 - position for position in range(len(pks))]
-        queryset = model.objects.using(alias).visible_to(user, few_rows=True).filter(pk__in=marks)
         try:
-            sql, params = queryset.order_by().values_list("pk", "title").query.sql_with_params()
+            sql, params = visible(marks).query.sql_with_params()
         except EmptyResultSet:  # an inactive account sees nothing
             return []
         places = tuple(params.index(mark) for mark in marks if params.count(mark) == 1)
         if len(places) != len(marks):  # a value of the rule looks like a key: not worth a statement
-            visible = model.objects.using(alias).visible_to(user, few_rows=True).filter(pk__in=pks)
-            return list(visible.order_by().values_list("pk", "title"))
+            return list(visible(pks))
         if len(_RECHECK_STATEMENTS) >= RECHECK_STATEMENTS_MAX:
             _RECHECK_STATEMENTS.clear()
         statement = _RECHECK_STATEMENTS[key] = (sql, tuple(params), places)
