@@ -323,11 +323,16 @@ def markdown(report: dict[str, Any]) -> str:
         gen = entry.get("generate", {})
         lines.append(f"Indexed items: {gen.get('indexed_items', '-')}; generated in {gen.get('seconds', '-')} s.")
         lines.append("")
-        lines += ["### Index build", "", "| engine | path | items | seconds | items/s |", "|---|---|---|---|---|"]
+        lines += [
+            "### Index build",
+            "",
+            "| engine | path | items | seconds | items/s | segments after |",
+            "|---|---|---|---|---|---|",
+        ]
         for engine, idx in entry.get("index", {}).items():
             lines.append(
                 f"| {engine} | {idx.get('mode')} | {idx.get('items')} | {idx.get('seconds')} "
-                f"| {idx.get('rate_per_s')} |"
+                f"| {idx.get('rate_per_s')} | {idx.get('segments', '-')} |"
             )
         lines.append("")
         prepared = entry.get("prepared", {})
@@ -342,6 +347,7 @@ def markdown(report: dict[str, Any]) -> str:
             lines += [
                 f"### {engine}",
                 "",
+                *([f"Index segments: {m['segments']}.", ""] if "segments" in m else []),
                 "| query | hits (member / raw) | module search | raw engine query | ratio median | ratio p95 |",
                 "|---|---|---|---|---|---|",
             ]
@@ -483,12 +489,17 @@ def step_index(engine_name: str, mode: str, after: int) -> dict[str, Any]:
         t0 = time.monotonic()
         items = _bulk_index(engine, after_pk)
         seconds = time.monotonic() - t0
+    out = {"mode": mode, "items": items, "seconds": round(seconds, 1), "rate_per_s": round(items / seconds)}
     if engine_name == "postgres":
         # What autovacuum would do soon after a load this size: statistics, and the GIN pending
         # lists merged into the indexes (a fresh pending list makes every search scan it).
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE search_searchentry")
-    return {"mode": mode, "items": items, "seconds": round(seconds, 1), "rate_per_s": round(items / seconds)}
+    else:
+        index = engine._open(create=False)
+        index.reload()
+        out["segments"] = index.searcher().num_segments
+    return out
 
 
 # The practices to add in bulk, with everything indexing reads, in one statement per chunk.
@@ -647,13 +658,22 @@ def _bulk_index(engine: Any, after_pk: int) -> int:
     _check_bulk(engine, after_pk)
     done = 0
     if engine.name == "tantivy":
+        from enlets.search.tantivy_engine import REBUILD_COMMIT_EVERY, REBUILD_WRITER_HEAP
+
         index = engine._open(create=True)
-        writer = index.writer(500_000_000, 2)
+        # The module's rebuild writer and commit cadence, so the index has the segments a rebuild of
+        # this many items leaves (every search pays per segment).
+        writer = engine._writer(index, REBUILD_WRITER_HEAP)
+        uncommitted = 0
         try:
             for items in _bulk_rows(after_pk):
                 for item in items:
                     writer.add_document(bulk_document(engine, item))
                 done += len(items)
+                uncommitted += len(items)
+                if uncommitted >= REBUILD_COMMIT_EVERY:
+                    writer.commit()
+                    uncommitted = 0
                 if done % 100_000 < 5000:
                     log(f"  tantivy bulk: {done:,}")
             writer.commit()
@@ -781,6 +801,8 @@ def step_measure(engine_name: str, repeats: int) -> dict[str, Any]:
     engine = _engine(engine_name)
     member = User.objects.select_related("organisation").get(pk=_typical_member().pk)
     out: dict[str, Any] = {"queries": {}}
+    if engine_name == "tantivy":
+        out["segments"] = engine._open(create=False).searcher().num_segments
     raw = _raw_tantivy(engine) if engine_name == "tantivy" else _raw_postgres(engine)
     facets = {"topic": "anpr", "country": member.organisation.country_id}
     queries = _queries()
