@@ -278,6 +278,23 @@ def test_stale_index_never_shows_an_item_that_became_hidden(index_dir):
     assert found(owner, "covert") == {document.pk}
 
 
+def test_a_dropped_hit_leaves_every_other_hit_its_own_snippet(index_dir):
+    """The snippets are made beside the re-check: the hits it keeps still carry their own text."""
+    owner, member = UserFactory(), UserFactory()
+    hidden = make_document(owner, tlp=TLP.GREEN, title="Covert camera", body="camera behind the mirror glass")
+    for where in ("harbour", "station", "tunnel"):
+        make_document(owner, tlp=TLP.GREEN, title=f"Camera at the {where}", body=f"a camera over the {where} gate")
+    TantivyEngine().rebuild()
+    Document.objects.filter(pk=hidden.pk).update(tlp=TLP.RED)
+    hidden.refresh_from_db()
+    access.sync_labels(hidden)
+    results = backend().search(member, "camera")
+    assert results.lagging and len(results.hits) == 3
+    for hit in results.hits:
+        where = hit.title.rsplit(" ", 1)[-1]
+        assert f"the {where} gate" in hit.snippet_html and "mirror" not in hit.snippet_html
+
+
 def test_waiting_index_tasks_make_the_result_say_it_lags(
     index_dir, settings, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -527,7 +527,7 @@ class TantivyEngine(SearchEngine):
         matching = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in [matching_text, *must[1:]]])
         # tantivy releases the GIL: the facet counts (and with them the total: every item has one
         # type) and the ranked page run in the pool while this thread asks the task queue whether
-        # the index lags. The snippets stay here: they are Python work, which threads cannot share.
+        # the index lags.
         counting = _search_pool.submit(facet_counts, searcher, matching, list(known))
         ranking = _search_pool.submit(
             searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=False
@@ -535,18 +535,23 @@ class TantivyEngine(SearchEngine):
         tasks_waiting = pending_index_tasks()
         ranked = ranking.result().hits
         docs = [searcher.doc(address) for _score, address in ranked]
-        snippets = self._snippets(searcher, text_query, schema, languages, docs)
         hits = [
             Hit(
                 model=doc.get_first(registry.TYPE_FACET),
                 pk=int(doc.get_first("pk")),
                 title=doc.get_first("display_title") or "",
-                snippet_html=snippet,
+                snippet_html="",
                 score=float(score),
             )
-            for (score, _address), doc, snippet in zip(ranked, docs, snippets, strict=True)
+            for (score, _address), doc in zip(ranked, docs, strict=True)
         ]
-        hits, dropped = check_hits(user, hits)
+        # The snippets are made in the pool while this thread re-checks the hits: the re-check is
+        # a database round trip, which waits with the GIL released (docs/search.md).
+        snipping = _search_pool.submit(self._snippets, searcher, text_query, schema, languages, docs)
+        kept, dropped = check_hits(user, hits)
+        for hit, snippet in zip(hits, snipping.result(), strict=True):
+            hit.snippet_html = snippet
+        hits = kept
         lagging = dropped or tasks_waiting
         counts = counting.result()
         total = sum(counts.get(registry.TYPE_FACET, {}).values())
