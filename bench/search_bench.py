@@ -16,7 +16,8 @@ At each size, for each engine:
    searcher with the same word query, top 20 and the count; PostgreSQL: the same tsquery, count and
    ranked top 20 in SQL), median and p95, and their ratio (target <= 2x);
 2. GET /api/v1/search?q=... p50/p95 for 1 and 16 clients (bench/serve.py, bench/load.py; target
-   p95 < 25 ms for one client at 1M on tantivy);
+   p95 < 25 ms for one client at 1M on tantivy), and the typical query again with ?facets=true (the
+   facet counts, a second pass over the matches, which the API counts only when asked);
 3. /practices/?topic=..&country=.. p95 (the page when it answers 200; else the same queryset through
    PracticeFilters + visible_to + paginate, in process, and the report says which);
 4. the index build rate: engine.rebuild() at the first size (the module's own path); the items
@@ -184,6 +185,11 @@ def http_measurements(
             cookie = {"Cookie": f"sessionid={prepared['session']}"}
             plan = [
                 (f"api search typical ({prepared['queries']['typical']})", prepared["paths"]["api_typical"], bearer),
+                (
+                    f"api search typical with facet counts ({prepared['queries']['typical']}, facets=true)",
+                    prepared["paths"]["api_typical_facets"],
+                    bearer,
+                ),
                 (
                     f"api search selective ({prepared['queries']['selective']})",
                     prepared["paths"]["api_selective"],
@@ -788,6 +794,7 @@ def step_prepare() -> dict[str, Any]:
         "list_filter": {"topic": "anpr", "country": country},
         "paths": {
             "api_typical": "/api/v1/search?" + urlencode({"q": queries["typical"]}),
+            "api_typical_facets": "/api/v1/search?" + urlencode({"q": queries["typical"], "facets": "true"}),
             "api_selective": "/api/v1/search?" + urlencode({"q": queries["selective"]}),
             "list": "/practices/?" + urlencode({"topic": "anpr", "country": country}),
         },

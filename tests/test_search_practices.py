@@ -221,7 +221,7 @@ def test_drafts_are_found_by_their_owner_only(world):
 def test_page_and_api_filter_on_topic_and_country(world):
     client = Client()
     client.force_login(world["member"])
-    data = client.get("/api/v1/search", {"q": "zebrafinch", "topic": "search-anpr"}).json()
+    data = client.get("/api/v1/search", {"q": "zebrafinch", "topic": "search-anpr", "facets": "true"}).json()
     assert {row["id"] for row in data["results"]} == {world["practices"][k].pk for k in ("both", "anpr")}
     assert data["count"] == 2 and data["facets"]["topic"] == {"search-anpr": 2, "search-osint": 1}
     data = client.get("/api/v1/search", {"q": "zebrafinch", "country": "BE"}).json()

@@ -1,4 +1,5 @@
-"""GET /api/v1/search: the global search, same envelope as every list plus the facets."""
+"""GET /api/v1/search: the global search, same envelope as every list, plus the facet counts on request
+(`facets=true`: a second pass over every match, which most calls do not need)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ class SearchFilters(Schema):
     country: str | None = Field(None, description="A country code involved in a practice, e.g. DE.")
     page: int = Field(1, ge=1)
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    facets: bool = Field(
+        False,
+        description="Also count the matches per facet value (type, tlp, state, ...). A second pass over "
+        "every match: ask for it when you show the counts. Without it `facets` is {}.",
+    )
 
 
 class HitOut(Schema):
@@ -42,7 +48,7 @@ class SearchOut(Schema):
     page: int
     page_size: int
     results: list[HitOut]
-    facets: dict[str, dict[str, int]]
+    facets: dict[str, dict[str, int]] = Field(description="Counts per facet value, with ?facets=true; else {}.")
     index_missing: bool
     index_lagging: bool
 
@@ -51,7 +57,9 @@ class SearchOut(Schema):
 def search(request: HttpRequest, filters: Query[SearchFilters]) -> dict[str, Any]:
     data = filters.model_dump()
     chosen = {k: data[k] for k in FILTER_PARAMETERS if data.get(k)}
-    results = run_search(current_user(request), filters.q, chosen, filters.page, filters.page_size)
+    results = run_search(
+        current_user(request), filters.q, chosen, filters.page, filters.page_size, count_facets=filters.facets
+    )
     # Each hit's URL is a path from the site's root: the scheme and host are looked up once.
     origin = request.build_absolute_uri("/").removesuffix("/")
     return {

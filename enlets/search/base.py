@@ -102,7 +102,11 @@ class SearchEngine:
         facets: dict[str, str] | None = None,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
+        count_facets: bool = True,
     ) -> SearchResults:
+        """One page of what `user` may find, the exact total, and with `count_facets` the matches
+        counted per facet value (`facets` filters; `count_facets=False` answers `facets={}` and
+        spares the engine its second pass over every match)."""
         raise NotImplementedError
 
     def clear(self) -> None:

@@ -166,6 +166,7 @@ class PostgresEngine(SearchEngine):
         facets: dict[str, str] | None = None,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
+        count_facets: bool = True,
     ) -> SearchResults:
         page = min(max(int(page), 1), MAX_PAGE)
         page_size = min(max(int(page_size), 1), MAX_PAGE_SIZE)
@@ -199,7 +200,12 @@ class PostgresEngine(SearchEngine):
         base = f"FROM search_searchentry e, (SELECT {query_sql} AS query) q WHERE {' AND '.join(where)}"
         base_params = query_params + params
         with connection.cursor() as cursor:
-            total, facet_counts = self._total_and_facets(cursor, base, base_params, known)
+            if count_facets:
+                total, facet_counts = self._total_and_facets(cursor, base, base_params, known)
+            else:
+                # `base` is built from fixed fragments only; every value in it is a bound parameter.
+                cursor.execute(f"SELECT count(*) {base}", base_params)
+                total, facet_counts = cursor.fetchone()[0], {}
             score = "ts_rank(e.vector, q.query)" if tsquery is not None else "0"
             body = "concat_ws(' ', e.text_b, e.text_c, e.text_d)"
             headline = (

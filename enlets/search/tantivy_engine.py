@@ -498,6 +498,7 @@ class TantivyEngine(SearchEngine):
         facets: dict[str, str] | None = None,
         page: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
+        count_facets: bool = True,
     ) -> SearchResults:
         page = min(max(int(page), 1), MAX_PAGE)
         page_size = min(max(int(page_size), 1), MAX_PAGE_SIZE)
@@ -527,13 +528,14 @@ class TantivyEngine(SearchEngine):
         matching = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in [matching_text, *must[1:]]])
         # tantivy releases the GIL: the facet counts (and with them the total: every item has one
         # type) and the ranked page run in the pool while this thread asks the task queue whether
-        # the index lags.
-        counting = _search_pool.submit(facet_counts, searcher, matching, list(known))
+        # the index lags. Without the facet counts the ranked page counts the total itself.
+        counting = _search_pool.submit(facet_counts, searcher, matching, list(known)) if count_facets else None
         ranking = _search_pool.submit(
-            searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=False
+            searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=not count_facets
         )
         tasks_waiting = pending_index_tasks()
-        ranked = ranking.result().hits
+        page_result = ranking.result()
+        ranked = page_result.hits
         docs = [searcher.doc(address) for _score, address in ranked]
         hits = [
             Hit(
@@ -553,12 +555,16 @@ class TantivyEngine(SearchEngine):
             hit.snippet_html = snippet
         hits = kept
         lagging = dropped or tasks_waiting
-        counts = counting.result()
-        total = sum(counts.get(registry.TYPE_FACET, {}).values())
+        if counting is not None:
+            counts = counting.result()
+            total = sum(counts.get(registry.TYPE_FACET, {}).values())
+            facet_values = {name: counts.get(name, {}) for name in known}
+        else:
+            total, facet_values = page_result.count or 0, {}
         return SearchResults(
             total=total,
             hits=hits,
-            facets={name: counts.get(name, {}) for name in known},
+            facets=facet_values,
             page=page,
             page_size=page_size,
             lagging=lagging,

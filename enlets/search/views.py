@@ -19,13 +19,17 @@ logger = logging.getLogger(__name__)
 FILTER_PARAMETERS = ("type", "tlp", "state", "space", "owner_country", "topic", "country")
 
 
-def run_search(user: Any, query: str, filters: dict[str, str], page: int, page_size: int) -> SearchResults:
+def run_search(
+    user: Any, query: str, filters: dict[str, str], page: int, page_size: int, *, count_facets: bool = True
+) -> SearchResults:
     """Search, and if the engine fails answer an empty result flagged `missing`: search being down
     must not take a page (or the platform) down with it."""
     models = [filters["type"]] if filters.get("type") else None
     facets = {k: v for k, v in filters.items() if k != "type" and v}
     try:
-        return backend().search(user, query, models=models, facets=facets, page=page, page_size=page_size)
+        return backend().search(
+            user, query, models=models, facets=facets, page=page, page_size=page_size, count_facets=count_facets
+        )
     except Exception:
         logger.exception("search failed; answering an empty result")
         return SearchResults(total=0, hits=[], page=page, page_size=page_size, missing=True)
