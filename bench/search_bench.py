@@ -585,7 +585,13 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
 
     from enlets.practices.models import Practice
     from enlets.search import registry
-    from enlets.search.tantivy_engine import LANGUAGE_FIELD, add_facets, add_text_fields, language_column
+    from enlets.search.tantivy_engine import (
+        LANGUAGE_FIELD,
+        add_facets,
+        add_text_fields,
+        index_labels,
+        language_column,
+    )
 
     key = registry.model_key(Practice)
     doc = tantivy.Document()
@@ -595,7 +601,7 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
     doc.add_text("display_title", str(item))
     values = add_text_fields(doc, Practice, item)
     add_facets(doc, Practice, item)
-    for label in bulk_labels(item):
+    for label in index_labels(bulk_labels(item)):
         doc.add_text("labels", label)
     doc.add_text(LANGUAGE_FIELD, item.language)
     if item.language in engine.stemmers:
@@ -925,15 +931,17 @@ def _module_parts(engine: Any, member: Any, q: str, repeats: int) -> dict[str, A
         index = engine._open(create=False)
         searcher = index.searcher()
         schema = index.schema
-        labels = tantivy.Query.term_set_query(schema, "labels", access.user_labels(member))
+        from enlets.search import registry
+        from enlets.search.tantivy_engine import facet_counts, labels_clause
+
+        labels = access.user_labels(member)
+        estimated = engine._estimated_matches(searcher, q)
 
         def labelled(text: Any) -> Any:
-            return tantivy.Query.boolean_query([(tantivy.Occur.Must, text), (tantivy.Occur.Must, labels)])
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, text), labels_clause(schema, labels, estimated)])
 
         full = labelled(engine._text_query(schema, q))
         matching = labelled(engine._text_query(schema, q, matching_only=True))
-        from enlets.search import registry
-        from enlets.search.tantivy_engine import facet_counts
 
         names = list(registry.all_facets())
         parts["labelled_search"] = timed(lambda: searcher.search(full, limit=20, count=False), repeats)

@@ -177,15 +177,18 @@ def _practice_matrix() -> SearchMatrix:
 
 
 @contextmanager
-def tantivy_settings(*, term_set: bool = False) -> Iterator[None]:
-    """tantivy with its own index folder (no other test's writes can land in it); `term_set` forces
-    the labels filter's term-set form (tantivy_engine.labels_filter), which a matrix's few items
-    would otherwise never get."""
+def tantivy_settings(*, labels_form: str = "auto") -> Iterator[None]:
+    """tantivy with its own index folder (no other test's writes can land in it). The labels filter
+    has three forms (tantivy_engine.labels_clause): "auto" leaves the choice to the engine, which for
+    a matrix's few items is the exclusion for community members and the union of terms for everyone
+    else; "term_set" and "union" force that form on every reader."""
     with (
         override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")),
         pytest.MonkeyPatch.context() as patch,
     ):
-        if term_set:
+        if labels_form != "auto":
+            patch.setattr(tantivy_engine, "LABEL_EXCLUSION", False)
+        if labels_form == "term_set":
             patch.setattr(tantivy_engine, "LABEL_UNION_MAX_MATCHES", -1)
         yield
 
@@ -222,15 +225,14 @@ class TestPracticeSearchAccessMatrixTantivy(AccessMatrixTests):
 
 
 class TestSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
-    """The matrix's few items make tantivy filter the labels as a union of terms; the same matrix
-    with the term-set form that large result sets get (tantivy_engine.labels_filter)."""
+    """The same matrix with every reader's labels as a term set, the form large result sets get."""
 
     matrix = _matrix()
 
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings(term_set=True):
+        with tantivy_settings(labels_form="term_set"):
             yield
 
 
@@ -240,7 +242,29 @@ class TestPracticeSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings(term_set=True):
+        with tantivy_settings(labels_form="term_set"):
+            yield
+
+
+class TestSearchAccessMatrixTantivyUnion(AccessMatrixTests):
+    """The same matrix with every reader's labels as a union of terms (community members too)."""
+
+    matrix = _matrix()
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def search_settings(cls) -> Iterator[Any]:
+        with tantivy_settings(labels_form="union"):
+            yield
+
+
+class TestPracticeSearchAccessMatrixTantivyUnion(AccessMatrixTests):
+    matrix = _practice_matrix()
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def search_settings(cls) -> Iterator[Any]:
+        with tantivy_settings(labels_form="union"):
             yield
 
 

@@ -48,8 +48,9 @@ TOKENIZER = "enlets_en"
 FOLD_TOKENIZER = "enlets_fold"
 FOLD_SUFFIX = "__folded"
 # 3: list facets per value; 4: a column per item language; 5: facet sets; 6: all_text; 7: a list
-# facet's values one per column (FACET_POSITIONS) instead of sets.
-SCHEMA_VERSION = 7
+# facet's values one per column (FACET_POSITIONS) instead of sets; 8: RESTRICTED_MARK (an index
+# without it must never be searched with the exclusion form: it would let its restricted items through).
+SCHEMA_VERSION = 8
 # Every text field's words again in one column (each field a separate value, so a phrase never spans
 # two fields): the facet counts and the total match on it, the same items as the ranked query over
 # the separate, weighted columns, in one posting list per word instead of one per field.
@@ -109,23 +110,59 @@ MORE_SUFFIX = "__more"
 # would be cut short; it is counted on its own column instead.
 POSITION_BUCKETS = 1_000
 FACET_SIZE = 100
-# The access labels are one filter in two forms, the same items either way. tantivy reads a term
+# The access labels are one filter in three forms, the same items every way. tantivy reads a term
 # set into a bitset of every item holding one of the labels (at a million practices, 425,000 for a
 # member) before it meets the words; a union of term queries is instead advanced item by item to
 # where the words match. The union wins when the words match few items: at a million practices
 # three rarer words (1,400 matches) ranked in 4.8 ms against 5.9 ms, while from 35,000 matches on
 # the set was 0.1-0.6 ms faster (docs/search.md).
 LABEL_UNION_MAX_MATCHES = 10_000
+# The third form, for a reader holding both broad labels (every community member): most items are
+# open to them through one of the two, and every other item carries RESTRICTED_MARK as well, so
+# the filter is "not (marked and none of the reader's other labels)". tantivy tests each match
+# against the marked items' postings and reads only the reader's few narrow labels into a bitset.
+# Faster while the words match fewer than about EXCLUSION_MAX_MATCHES items (at a million
+# practices: three rarer words ranked in 3.77 against 4.02 ms with the union, counted in 2.28
+# against 2.53), slower over nearly every item (the common word: 23.96 against 23.06 ms with the
+# set; docs/search.md).
+BROAD_LABELS = (access.PUBLIC, access.COMMUNITY)
+# Not a label any user holds (labels are "public", "community" or "kind:value").
+RESTRICTED_MARK = "~restricted"
+LABEL_EXCLUSION = True
+EXCLUSION_MAX_MATCHES = 200_000
 
 
-def labels_filter(schema: tantivy.Schema, labels: list[str], estimated_matches: float) -> tantivy.Query:
-    """Items holding any of `labels`, as a constant-score filter (it never changes the ranking)."""
+def index_labels(labels: list[str]) -> list[str]:
+    """An item's labels as indexed: RESTRICTED_MARK added when no broad label opens it."""
+    if any(label in BROAD_LABELS for label in labels):
+        return list(labels)
+    return [*labels, RESTRICTED_MARK]
+
+
+def labels_clause(
+    schema: tantivy.Schema, labels: list[str], estimated_matches: float
+) -> tuple[tantivy.Occur, tantivy.Query]:
+    """The clause that keeps items holding any of `labels`; it never changes the ranking."""
+    narrow = [label for label in labels if label not in BROAD_LABELS]
+    if (
+        LABEL_EXCLUSION
+        and all(label in labels for label in BROAD_LABELS)
+        and narrow
+        and estimated_matches <= EXCLUSION_MAX_MATCHES
+    ):
+        hidden = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.term_query(schema, "labels", RESTRICTED_MARK)),
+                (tantivy.Occur.MustNot, tantivy.Query.term_set_query(schema, "labels", narrow)),
+            ]
+        )
+        return tantivy.Occur.MustNot, hidden
     if estimated_matches > LABEL_UNION_MAX_MATCHES:
-        return tantivy.Query.term_set_query(schema, "labels", labels)
+        return tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "labels", labels)
     union = tantivy.Query.boolean_query(
         [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "labels", label)) for label in labels]
     )
-    return tantivy.Query.const_score_query(union, 1.0)
+    return tantivy.Occur.Must, tantivy.Query.const_score_query(union, 1.0)
 
 
 def add_text_fields(doc: tantivy.Document, model: type[models.Model], item: Any) -> list[str]:
@@ -355,7 +392,7 @@ class TantivyEngine(SearchEngine):
         if language in self.stemmers:
             doc.add_text(language_column(language), "\n".join(v for v in values if v))
         add_facets(doc, model, item)
-        for label in item_search_labels(item):
+        for label in index_labels(item_search_labels(item)):
             doc.add_text("labels", label)
         return doc
 
@@ -515,21 +552,30 @@ class TantivyEngine(SearchEngine):
         searcher = index.searcher()
         languages = self._languages_present(searcher)
         text_query = self._text_query(schema, query, languages)
-        must = [text_query, labels_filter(schema, labels, self._estimated_matches(searcher, query))]
+        estimated = self._estimated_matches(searcher, query)
+        filters = []
         if models:
-            must.append(tantivy.Query.term_set_query(schema, registry.TYPE_FACET, list(models)))
+            filters.append(tantivy.Query.term_set_query(schema, registry.TYPE_FACET, list(models)))
         known = registry.all_facets()
         for name, value in (facets or {}).items():
             if name in known and value:
-                must.append(tantivy.Query.term_query(schema, name, str(value)))
-        full = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
-        # The same items, for the counts: the words matched on ALL_TEXT, the same labels and filters.
-        matching_text = self._text_query(schema, query, languages, matching_only=True)
-        matching = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in [matching_text, *must[1:]]])
+                filters.append(tantivy.Query.term_query(schema, name, str(value)))
+        full = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, text_query), labels_clause(schema, labels, estimated)]
+            + [(tantivy.Occur.Must, q) for q in filters]
+        )
         # tantivy releases the GIL: the facet counts (and with them the total: every item has one
         # type) and the ranked page run in the pool while this thread asks the task queue whether
         # the index lags. Without the facet counts the ranked page counts the total itself.
-        counting = _search_pool.submit(facet_counts, searcher, matching, list(known)) if count_facets else None
+        counting = None
+        if count_facets:
+            # The same items, for the counts: the words matched on ALL_TEXT, the same labels and filters.
+            matching_text = self._text_query(schema, query, languages, matching_only=True)
+            matching = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, matching_text), labels_clause(schema, labels, estimated)]
+                + [(tantivy.Occur.Must, q) for q in filters]
+            )
+            counting = _search_pool.submit(facet_counts, searcher, matching, list(known))
         ranking = _search_pool.submit(
             searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=not count_facets
         )
