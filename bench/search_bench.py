@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import statistics
@@ -71,6 +72,7 @@ def timed(fn: Callable[[], Any], repeats: int, warmup: int = 3, budget_s: float 
         fn()
         if time.perf_counter() - t0 > 1.0:
             break  # a query of seconds needs no more warming, and would eat the budget
+    gc.collect()  # the previous series' garbage is not collected inside this one (see timed_pair)
     samples: list[float] = []
     started = time.perf_counter()
     for _ in range(repeats):
@@ -111,6 +113,9 @@ def timed_pair(
                 slow = True  # a query of seconds needs no more warming, and would eat the budget
                 break
     step = 1 if slow else block
+    # Each series starts from a collected heap: measured right after the common query's series, the
+    # selective query's module took 8.05 ms against 6.69 ms before it, and 7.14 ms after a collection.
+    gc.collect()
     samples: tuple[list[float], list[float]] = ([], [])
     started = time.perf_counter()
     while len(samples[0]) < repeats:
