@@ -276,3 +276,25 @@ def test_queries_and_facet_values_never_raise(world, query, facet):
         results = backend().search(member, query, facets=facets)
         assert results.total >= 0 and not results.missing
         assert {h.pk for h in results.hits} <= visible
+
+
+def test_position_columns_are_filled_and_the_filler_is_never_counted(world, engine):
+    """Every practice fills each position column (NO_VALUE where it has fewer values), so tantivy
+    counts them as full columns; the filler never shows as a value nor filters anything."""
+    if engine != "tantivy":
+        pytest.skip("position columns are the tantivy engine's")
+    import tantivy
+
+    from enlets.search.tantivy_engine import FACET_POSITIONS, NO_VALUE, TantivyEngine
+
+    index = TantivyEngine()._open(create=False)
+    index.reload()
+    searcher = index.searcher()
+    for name in ("topic", "country"):
+        for position in range(FACET_POSITIONS):
+            column = f"{name}__{position}"
+            counted = searcher.aggregate(tantivy.Query.all_query(), {column: {"terms": {"field": column}}})
+            assert sum(bucket["doc_count"] for bucket in counted[column]["buckets"]) == searcher.num_docs, column
+    results = backend().search(world["member"], "zebrafinch")
+    assert results.total and all(NO_VALUE not in counts for counts in results.facets.values())
+    assert backend().search(world["member"], "zebrafinch", facets={"topic": NO_VALUE}).total == 0
