@@ -193,14 +193,21 @@ def tantivy_settings(*, labels_form: str = "auto") -> Iterator[None]:
         yield
 
 
-class TestSearchAccessMatrixTantivy(AccessMatrixTests):
-    matrix = _matrix()
+class _TantivyMatrixTests(AccessMatrixTests):
+    """A matrix on tantivy with the labels filter in `labels_form` (see tantivy_settings)."""
+
+    labels_form = "auto"
 
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings():
+        with tantivy_settings(labels_form=cls.labels_form):
             yield
+
+
+class TestSearchAccessMatrixTantivy(_TantivyMatrixTests):
+    matrix = _matrix()
+    labels_form = "auto"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL engine needs PostgreSQL")
@@ -214,58 +221,33 @@ class TestSearchAccessMatrixPostgres(AccessMatrixTests):
             yield
 
 
-class TestPracticeSearchAccessMatrixTantivy(AccessMatrixTests):
+class TestPracticeSearchAccessMatrixTantivy(_TantivyMatrixTests):
     matrix = _practice_matrix()
-
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings():
-            yield
+    labels_form = "auto"
 
 
-class TestSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
+class TestSearchAccessMatrixTantivyTermSet(_TantivyMatrixTests):
     """The same matrix with every reader's labels as a term set, the form large result sets get."""
 
     matrix = _matrix()
-
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings(labels_form="term_set"):
-            yield
+    labels_form = "term_set"
 
 
-class TestPracticeSearchAccessMatrixTantivyTermSet(AccessMatrixTests):
+class TestPracticeSearchAccessMatrixTantivyTermSet(_TantivyMatrixTests):
     matrix = _practice_matrix()
-
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings(labels_form="term_set"):
-            yield
+    labels_form = "term_set"
 
 
-class TestSearchAccessMatrixTantivyUnion(AccessMatrixTests):
+class TestSearchAccessMatrixTantivyUnion(_TantivyMatrixTests):
     """The same matrix with every reader's labels as a union of terms (community members too)."""
 
     matrix = _matrix()
-
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings(labels_form="union"):
-            yield
+    labels_form = "union"
 
 
-class TestPracticeSearchAccessMatrixTantivyUnion(AccessMatrixTests):
+class TestPracticeSearchAccessMatrixTantivyUnion(_TantivyMatrixTests):
     matrix = _practice_matrix()
-
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings(labels_form="union"):
-            yield
+    labels_form = "union"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL engine needs PostgreSQL")
