@@ -386,3 +386,56 @@ def test_a_request_users_labels_cost_one_query(people, django_assert_num_queries
     lonely = UserFactory(organisation=OrganisationFactory(country=country("FR")))
     assert User.objects.get(pk=lonely.pk).country_and_group_ids() == ("FR", [])
     assert User.objects.select_related("organisation").get(pk=lonely.pk).country_and_group_ids() == ("FR", [])
+
+
+def test_a_person_loaded_with_access_facts_needs_no_query_for_labels(people, django_assert_num_queries) -> None:
+    """`User.objects.with_access_facts()` (how a request loads its user) reads the organisation and
+    the approved groups with the person: the labels are the same and cost no query; a requested or
+    declined membership does not count; a person without groups or organisation works too."""
+    member = people["in_a"]
+    other_group, requested = InterestGroupFactory(), InterestGroupFactory()
+    join(member, other_group)
+    GroupMembership.objects.create(group=requested, user=member, status=GroupMembership.Status.REQUESTED)
+    expected = access.user_labels(User.objects.get(pk=member.pk))
+    assert access.group_label(requested.pk) not in expected
+    with django_assert_num_queries(1):
+        loaded = User.objects.with_access_facts().get(pk=member.pk)
+    with django_assert_num_queries(0):
+        assert access.user_labels(loaded) == expected
+    lonely = UserFactory(organisation=OrganisationFactory(country=country("FR")))
+    no_organisation = UserFactory(organisation=None)
+    join(no_organisation, other_group)
+    lonely = User.objects.with_access_facts().get(pk=lonely.pk)
+    with django_assert_num_queries(0):
+        assert lonely.country_and_group_ids() == ("FR", [])
+    facts = User.objects.with_access_facts().get(pk=no_organisation.pk)
+    with django_assert_num_queries(0):
+        assert facts.country_and_group_ids() == (None, [other_group.pk])
+
+
+@pytest.mark.parametrize("how", ["session", "token"])
+def test_a_request_reads_the_users_labels_with_the_user(people, how, client, django_assert_num_queries) -> None:
+    """A signed-in request (session or API token) loads its user with the access facts: working out
+    the labels adds no query, and they are the labels of the person's current memberships."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enlets.network.actions import do_create_token
+
+    member = people["in_a"]
+    group = InterestGroupFactory()
+    join(member, group)
+    _, secret = do_create_token(member, name="labels", scope="read")
+    if how == "session":
+        client.force_login(member)
+        headers: dict[str, str] = {}
+    else:
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/search?q=anything", secure=True, HTTP_HOST="127.0.0.1", **headers)
+    assert response.status_code == 200, response.content
+    membership_table = GroupMembership._meta.db_table
+    # The memberships are read once, inside the statement that loads the person (or their token).
+    reads = [q["sql"] for q in queries.captured_queries if membership_table in q["sql"]]
+    assert len(reads) == 1, reads
+    assert User._meta.db_table in reads[0]
