@@ -271,9 +271,9 @@ def read_bytes(path: Path) -> bytes | None:
         return None
 
 
-# A search's engine work (the facet counts, the ranked page) runs in this pool: tantivy releases the
-# GIL, so on two cores the counts and the page run side by side while the request thread looks up
-# the task queue (docs/search.md).
+# A search's facet counts and snippets run in this pool: tantivy releases the GIL, so on two cores the
+# counts run beside the ranked page and the snippets beside the re-check's database round trip, both
+# in the request thread (docs/search.md).
 _search_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="enlets-search")
 
 
@@ -575,8 +575,8 @@ class TantivyEngine(SearchEngine):
             + [(tantivy.Occur.Must, q) for q in filters]
         )
         # tantivy releases the GIL: the facet counts (and with them the total: every item has one
-        # type) and the ranked page run in the pool while this thread asks the task queue whether
-        # the index lags. Without the facet counts the ranked page counts the total itself.
+        # type) run in the pool while this thread ranks the page. Without the facet counts the
+        # ranked page counts the total itself.
         counting = None
         if count_facets:
             # The same items, for the counts: the words matched on ALL_TEXT, the same labels and filters.
@@ -586,11 +586,10 @@ class TantivyEngine(SearchEngine):
                 + [(tantivy.Occur.Must, q) for q in filters]
             )
             counting = _search_pool.submit(facet_counts, searcher, matching, list(known))
-        ranking = _search_pool.submit(
-            searcher.search, full, limit=page_size, offset=(page - 1) * page_size, count=not count_facets
-        )
         tasks_waiting = pending_index_tasks()
-        page_result = ranking.result()
+        # In this thread, not the pool: it would only wait for it, and each hand-off wakes a thread
+        # (0.2-0.4 ms of a selective query on a two-core virtual machine; docs/performance.md, change 18).
+        page_result = searcher.search(full, limit=page_size, offset=(page - 1) * page_size, count=not count_facets)
         ranked = page_result.hits
         docs = [searcher.doc(address) for _score, address in ranked]
         hits = [
