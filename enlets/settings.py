@@ -184,10 +184,9 @@ if TESTING:
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "network.User"
-# Django's and allauth's backends, loading a signed-in person with what their access labels need.
 AUTHENTICATION_BACKENDS = [
-    "enlets.network.backends.ModelBackend",
-    "enlets.network.backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connections, models, router
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 
@@ -78,19 +77,6 @@ AUDITOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.CORE_GROUP, Role.CORE_GROUP_
 CORE_GROUP_ROLES = frozenset({Role.CORE_GROUP, Role.CORE_GROUP_LEADER})
 
 
-class UserQuerySet(models.QuerySet):
-    def with_access_facts(self) -> UserQuerySet:
-        """People with what their access labels need loaded in the same statement: the
-        organisation (its country) and the ids of their approved groups. A request's user is loaded
-        this way (enlets.network.backends, the API's token look-up), so working out its labels takes
-        no further round trip to the database (docs/performance.md, change 18)."""
-        return self.select_related("organisation").annotate(loaded_group_ids=approved_group_ids_of(OuterRef("pk")))
-
-
-class PersonManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
-    pass
-
-
 class User(AbstractUser):
     """A person in the network. Never deleted: a person who leaves is deactivated, and their
     content stays (ownership can be transferred)."""
@@ -108,7 +94,7 @@ class User(AbstractUser):
     vetted_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     deactivated_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar[PersonManager] = PersonManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -163,16 +149,12 @@ class User(AbstractUser):
         it against the ORM's answer.
         """
         rows = _read_memberships(_approved_groups_sql, [self.pk, GroupMembership.Status.APPROVED.value])
-        return sorted(group for (group,) in rows)
+        return [group for (group,) in rows]
 
     def country_and_group_ids(self) -> tuple[str | None, list[int]]:
         """The country of this person's organisation and their approved groups: what their access
         labels need from the database. One statement when the organisation is not loaded yet (a
-        request's user is loaded alone), which spares a page one query; none when they were loaded
-        with the person (`User.objects.with_access_facts()`)."""
-        if "loaded_group_ids" in self.__dict__ and (not self.organisation_id or User.organisation.is_cached(self)):
-            country = self.organisation.country_id if self.organisation_id else None
-            return country, parse_id_list(self.loaded_group_ids)
+        request's user is loaded alone), which spares a page one query."""
         if not self.organisation_id:
             return None, self.approved_group_ids()
         if User.organisation.is_cached(self):
@@ -180,7 +162,7 @@ class User(AbstractUser):
         params = [self.pk, GroupMembership.Status.APPROVED.value, self.organisation_id]
         rows = _read_memberships(_country_and_groups_sql, params)
         country = rows[0][0] if rows else None
-        return country, sorted(group for _, group in rows if group is not None)
+        return country, [group for _, group in rows if group is not None]
 
     def has_second_factor(self) -> bool:
         from allauth.mfa.models import Authenticator
@@ -252,31 +234,6 @@ class GroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.group} ({self.get_status_display()})"
-
-
-class _IdList(models.Aggregate):
-    """Integer ids joined by commas ("3,17"), on both databases: SQLite's GROUP_CONCAT, PostgreSQL's
-    STRING_AGG. NULL when there are none."""
-
-    function = "GROUP_CONCAT"
-    template = "%(function)s(%(expressions)s)"
-    output_field = models.CharField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        template = "%(function)s((%(expressions)s)::text, ',')"
-        return self.as_sql(compiler, connection, function="STRING_AGG", template=template, **extra_context)
-
-
-def approved_group_ids_of(user: Any) -> Subquery:
-    """The ids of the groups `user` (a column reference) is an approved member of, as `_IdList`
-    text: for annotating a query that loads people, read back with `parse_id_list`."""
-    memberships = GroupMembership.objects.filter(user=user, status=GroupMembership.Status.APPROVED)
-    ids = memberships.order_by().values("user").annotate(ids=_IdList("group_id")).values("ids")
-    return Subquery(ids, output_field=models.CharField())
-
-
-def parse_id_list(value: str | None) -> list[int]:
-    return sorted(int(part) for part in value.split(",")) if value else []
 
 
 def hash_secret(secret: str) -> str:

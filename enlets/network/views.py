@@ -831,7 +831,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                     return render(request, "network/invitation_invalid.html", {"reason": "used"}, status=410)
                 add_action_errors(form, error, {"password": "password1"})
             else:
-                login(request, user, backend="enlets.network.backends.ModelBackend")
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 # The invitee has just proved the password: tell allauth, or its TOTP set-up page
                 # asks for the password again ("Confirm Access") before they can set a second factor.
                 from allauth.account.internal.flows.login import record_authentication
