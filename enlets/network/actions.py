@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from enlets.core import audit
+from enlets.core.compiled import CompiledQuery
 from enlets.core.errors import InvalidInput, NotAllowed
 from enlets.network.models import (
     ApiToken,
@@ -581,16 +582,23 @@ def do_revoke_token(actor: User, token: ApiToken) -> ApiToken:
     return token
 
 
+# The look-up of every API request, compiled once (enlets.core.compiled: the ORM spent about 0.8 ms
+# building it each time, the database 0.2 ms). key_hash is unique; no ordering, no sort.
+_TOKEN_BY_HASH = CompiledQuery(
+    ApiToken,
+    lambda key_hash: ApiToken.objects.select_related("user", "user__organisation").filter(key_hash=key_hash).order_by(),
+    marker="not a hash",
+)
+
+
 def authenticate_token(secret: str) -> ApiToken | None:
     """The active token for `secret`, with its user, or None. Use is recorded (and audited hourly)."""
     if not secret or not secret.startswith(ApiToken.PREFIX):
         return None
-    # key_hash is unique: get(), not first(), which would sort by the model's ordering for nothing
-    # (about 0.3 ms of every API request in the ORM and the database).
-    try:
-        token = ApiToken.objects.select_related("user", "user__organisation").get(key_hash=hash_secret(secret))
-    except ApiToken.DoesNotExist:
+    found = _TOKEN_BY_HASH.fetch(hash_secret(secret))
+    if not found:
         return None
+    token = found[0]
     if not token.is_active or not token.user.is_active:
         return None
     now = timezone.now()
