@@ -188,7 +188,12 @@ def http_measurements(
                 raise RuntimeError(f"the server did not answer /healthz; see {log_path}")
             bearer = {"Authorization": f"Bearer {prepared['token']}"}
             cookie = {"Cookie": f"sessionid={prepared['session']}"}
+            # The baselines first: how fast this host answers a request that does nearly nothing, and
+            # one through the API's token look-up, in the same minute as the searches (the host's
+            # speed drifts by a third within a session).
             plan = [
+                ("healthz (baseline)", "/healthz", {}),
+                ("api me (baseline: token, API, JSON)", "/api/v1/me", bearer),
                 (f"api search typical ({prepared['queries']['typical']})", prepared["paths"]["api_typical"], bearer),
                 (
                     f"api search typical with facet counts ({prepared['queries']['typical']}, facets=true)",
