@@ -67,9 +67,7 @@ def test_annotations_are_set_like_the_orm_sets_them() -> None:
     person = UserFactory()
     do_create_token(person, name="a", scope="read")
     do_create_token(person, name="b", scope="read")
-    query = CompiledQuery(
-        User, lambda pk: User.objects.filter(pk=pk).annotate(tokens=Count("api_tokens")), marker=-1
-    )
+    query = CompiledQuery(User, lambda pk: User.objects.filter(pk=pk).annotate(tokens=Count("api_tokens")), marker=-1)
     assert query.fetch(person.pk)[0].tokens == 2
 
 
