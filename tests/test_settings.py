@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from enlets import settings as project_settings
 from enlets.network.models import Role
@@ -96,8 +97,9 @@ def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
 # --- start-up checks, in a fresh process -------------------------------------------------------------------
 
 
-def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Import the production settings in a new process with the given variables."""
+def start(tmp_path: Path, code: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    """Import the production settings in a new process with the given variables; `code` prints
+    what the test looks at (by default the roles that must use a second factor)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ENLETS_", "DJANGO_")) and k != "DATABASE_URL"}
     base.update(
         ENLETS_SECRET_KEY=secrets.token_urlsafe(64),
@@ -105,7 +107,7 @@ def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
     base.update(env)
-    code = "import enlets.settings as s; print(','.join(sorted(s.MFA_REQUIRED_ROLES)))"
+    code = code or "import enlets.settings as s; print(','.join(sorted(s.MFA_REQUIRED_ROLES)))"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
 
 
@@ -141,6 +143,48 @@ def test_bad_values_stop_the_start_naming_the_variable(tmp_path, name, value, me
     result = start(tmp_path, **{name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+POSTGRES_OPTIONS = (
+    "import enlets.settings as s; o = s.DATABASES['default']['OPTIONS'];"
+    " print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+)
+POSTGRES_URL = "postgres://app@db.internal:5432/enlets"
+
+
+def test_postgresql_prepares_frequent_statements_by_default(tmp_path):
+    result = start(tmp_path, POSTGRES_OPTIONS, DATABASE_URL=POSTGRES_URL)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "5"]
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
+    result = start(
+        tmp_path,
+        POSTGRES_OPTIONS,
+        DATABASE_URL=POSTGRES_URL,
+        ENLETS_DB_PREPARE_THRESHOLD="0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "None"]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_a_statement_run_often_is_prepared_on_the_connection():
+    from enlets.network.models import Organisation
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold")
+    assert threshold, "the tests run with prepared statements, as a deployment does by default"
+    for _ in range(threshold + 1):
+        list(Organisation.objects.filter(pk=-42).values_list("name", flat=True))
+    statements = [sql for sql in prepared() if "organisation" in sql and "$1" in sql]
+    assert statements, prepared()
 
 
 # --- the documented table matches the code -------------------------------------------------------------
