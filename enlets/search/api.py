@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import BaseModel
 
 from enlets.core.api import api, current_user, responses
 from enlets.search.base import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -33,7 +34,10 @@ class SearchFilters(Schema):
     )
 
 
-class HitOut(Schema):
+# The answer is built as plain dicts, so it is checked by plain pydantic models: ninja's Schema
+# first wraps every object to read ORM attributes and resolvers, 0.27 ms for a page of 20 hits
+# against 0.02 ms (docs/performance.md, change 21).
+class HitOut(BaseModel):
     type: str
     id: int
     title: str
@@ -42,7 +46,7 @@ class HitOut(Schema):
     url: str
 
 
-class SearchOut(Schema):
+class SearchOut(BaseModel):
     count: int
     count_is_exact: bool
     page: int
