@@ -167,12 +167,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # JIT compilation costs more than it saves on the platform's short list queries
     # (80 ms of a 1.1 s plan at a million documents; docs/performance.md).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-    # A statement run this often on a connection is prepared there: PostgreSQL then skips parsing and
-    # planning it. The search's re-check of a page of hits took 1.2-1.3 ms, 0.4-0.5 ms prepared
-    # (docs/performance.md, change 20). Prepared statements need the parameters sent apart from the
-    # statement (server-side binding). 0 turns it off, for a pooler in transaction mode (PgBouncer).
+    # Parameters sent apart from the statement (server-side binding): what prepared statements need.
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int("ENLETS_DB_PREPARE_THRESHOLD", 5, minimum=0) or None
+# The few statements every request runs whose plan does not depend on their values (the API token
+# look-up, the access labels, the search's re-check of a page of hits) are prepared on PostgreSQL:
+# the re-check took 1.2-1.3 ms, prepared 0.4-0.5 ms (enlets.core.compiled.run_prepared;
+# docs/performance.md, change 20). Off for a pooler in transaction mode (PgBouncer).
+DATABASE_PREPARED_STATEMENTS = env_bool("ENLETS_DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Caching (rate limits and lock-out counters must be shared by every app process) ---------

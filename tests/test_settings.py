@@ -147,44 +147,47 @@ def test_bad_values_stop_the_start_naming_the_variable(tmp_path, name, value, me
 
 POSTGRES_OPTIONS = (
     "import enlets.settings as s; o = s.DATABASES['default']['OPTIONS'];"
-    " print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+    " print(o.get('server_side_binding'), o.get('prepare_threshold'), s.DATABASE_PREPARED_STATEMENTS)"
 )
 POSTGRES_URL = "postgres://app@db.internal:5432/enlets"
 
 
-def test_postgresql_prepares_frequent_statements_by_default(tmp_path):
+def test_postgresql_binds_on_the_server_and_prepares_only_chosen_statements(tmp_path):
     result = start(tmp_path, POSTGRES_OPTIONS, DATABASE_URL=POSTGRES_URL)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "5"]
+    # No threshold: Django's default, nothing is prepared behind the code's back.
+    assert result.stdout.split() == ["True", "None", "True"]
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
-    result = start(
-        tmp_path,
-        POSTGRES_OPTIONS,
-        DATABASE_URL=POSTGRES_URL,
-        ENLETS_DB_PREPARE_THRESHOLD="0",
-    )
+    result = start(tmp_path, POSTGRES_OPTIONS, DATABASE_URL=POSTGRES_URL, ENLETS_DB_PREPARED_STATEMENTS="0")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "None"]
+    assert result.stdout.split() == ["True", "None", "False"]
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
 
 
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
-def test_a_statement_run_often_is_prepared_on_the_connection():
+def test_only_the_chosen_statements_are_prepared(settings):
+    """`run_prepared` statements are prepared on the connection (and reused: still one); a query
+    whose plan depends on its values, run as often, is planned each time; the switch turns it off."""
+    from enlets.core.compiled import run_prepared
     from enlets.network.models import Organisation
 
-    def prepared() -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            return [row[0] for row in cursor.fetchall()]
-
-    threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold")
-    assert threshold, "the tests run with prepared statements, as a deployment does by default"
-    for _ in range(threshold + 1):
-        list(Organisation.objects.filter(pk=-42).values_list("name", flat=True))
-    statements = [sql for sql in prepared() if "organisation" in sql and "$1" in sql]
-    assert statements, prepared()
+    for _ in range(10):
+        list(Organisation.objects.filter(name="nobody at all").values_list("pk", flat=True))
+    assert not [sql for sql in prepared_statements() if "nobody" in sql or "organisation" in sql]
+    for value in (1, 2, 3):
+        assert run_prepared("default", "SELECT %s::int + 40 AS answer_for_the_test", [value]) == [(value + 40,)]
+    assert len([sql for sql in prepared_statements() if "answer_for_the_test" in sql]) == 1
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    assert run_prepared("default", "SELECT %s::int + 2 AS unprepared_for_the_test", [40]) == [(42,)]
+    assert not [sql for sql in prepared_statements() if "unprepared_for_the_test" in sql]
 
 
 # --- the documented table matches the code -------------------------------------------------------------

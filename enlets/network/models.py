@@ -13,6 +13,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connections, models, router
 from django.utils import timezone
 
+from enlets.core.compiled import run_prepared
+
 
 class Country(models.Model):
     """A member state or an associated country. The primary key is the ISO 3166-1 alpha-2 code
@@ -322,9 +324,7 @@ class ApiToken(models.Model):
 def _read_memberships(statement: Callable[[str], str], params: list[Any]) -> list[tuple[Any, ...]]:
     """The rows of one of the label statements below, on the database memberships are read from."""
     alias = router.db_for_read(GroupMembership)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(statement(alias), params)
-        return cursor.fetchall()
+    return run_prepared(alias, statement(alias), params)
 
 
 @cache

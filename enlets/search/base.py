@@ -10,10 +10,11 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, models, router
+from django.db import models, router
 from django.urls import get_script_prefix
 
 from enlets.core import access
+from enlets.core.compiled import run_prepared
 from enlets.search import registry
 
 DEFAULT_PAGE_SIZE = 20
@@ -236,9 +237,7 @@ def _visible_pks_and_titles(model: type[models.Model], user: Any, pks: list[int]
     params = list(template)
     for place, pk in zip(places, pks, strict=True):
         params[place] = pk
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return run_prepared(alias, sql, params)
 
 
 @cache
