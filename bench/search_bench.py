@@ -603,10 +603,12 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
     from enlets.search import registry
     from enlets.search.tantivy_engine import (
         LANGUAGE_FIELD,
+        PART_FIELD,
         add_facets,
         add_text_fields,
         index_labels,
         language_column,
+        part_of,
     )
 
     key = registry.model_key(Practice)
@@ -614,6 +616,7 @@ def bulk_document(engine: Any, item: BulkItem) -> Any:
     doc.add_text("key", f"{key}:{item.pk}")
     doc.add_text(registry.TYPE_FACET, key)
     doc.add_unsigned("pk", item.pk)
+    doc.add_text(PART_FIELD, part_of(item.pk))
     doc.add_text("display_title", str(item))
     values = add_text_fields(doc, Practice, item)
     add_facets(doc, Practice, item)
@@ -948,7 +951,7 @@ def _module_parts(engine: Any, member: Any, q: str, repeats: int) -> dict[str, A
         searcher = index.searcher()
         schema = index.schema
         from enlets.search import registry
-        from enlets.search.tantivy_engine import facet_counts, labels_clause
+        from enlets.search.tantivy_engine import facet_counts, labels_clause, ranked_in_parts
 
         labels = access.user_labels(member)
         estimated = engine._estimated_matches(searcher, q)
@@ -961,6 +964,10 @@ def _module_parts(engine: Any, member: Any, q: str, repeats: int) -> dict[str, A
 
         names = list(registry.all_facets())
         parts["labelled_search"] = timed(lambda: searcher.search(full, limit=20, count=False), repeats)
+        # The same page ranked in the index's two parts at once, as the module ranks it (change 22).
+        parts["labelled_search_in_parts"] = timed(
+            lambda: ranked_in_parts(searcher, schema, full, 0, 20, count=False), repeats
+        )
         parts["facet_counts"] = timed(lambda: facet_counts(searcher, matching, names), repeats)
         # What the counts cost before ALL_TEXT: the same counts over the ranked query's columns.
         parts["facet_counts_on_ranked_query"] = timed(lambda: facet_counts(searcher, full, names), repeats)

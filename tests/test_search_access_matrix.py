@@ -177,15 +177,20 @@ def _practice_matrix() -> SearchMatrix:
 
 
 @contextmanager
-def tantivy_settings(*, labels_form: str = "auto") -> Iterator[None]:
+def tantivy_settings(*, labels_form: str = "auto", split: bool = False) -> Iterator[None]:
     """tantivy with its own index folder (no other test's writes can land in it). The labels filter
     has three forms (tantivy_engine.labels_clause): "auto" leaves the choice to the engine, which for
     a matrix's few items is the exclusion for community members and the union of terms for everyone
-    else; "term_set" and "union" force that form on every reader."""
+    else; "term_set" and "union" force that form on every reader. `split` ranks every page in the
+    two parts at once (tantivy_engine.ranked_in_parts), items alternating between the parts."""
     with (
         override_settings(SEARCH_ENGINE="tantivy", SEARCH_INDEX_DIR=tempfile.mkdtemp(prefix="matrix-search-")),
         pytest.MonkeyPatch.context() as patch,
     ):
+        if split:
+            patch.setattr(tantivy_engine, "PART_RUN", 1)
+            patch.setattr(tantivy_engine, "SPLIT_MIN_PART", 1)
+            patch.setattr(tantivy_engine, "SPLIT_MIN_POSTINGS", 1)
         if labels_form != "auto":
             patch.setattr(tantivy_engine, "LABEL_EXCLUSION", False)
         if labels_form == "term_set":
@@ -197,11 +202,12 @@ class _TantivyMatrixTests(AccessMatrixTests):
     """A matrix on tantivy with the labels filter in `labels_form` (see tantivy_settings)."""
 
     labels_form = "auto"
+    split = False
 
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def search_settings(cls) -> Iterator[Any]:
-        with tantivy_settings(labels_form=cls.labels_form):
+        with tantivy_settings(labels_form=cls.labels_form, split=cls.split):
             yield
 
 
@@ -236,6 +242,18 @@ class TestSearchAccessMatrixTantivyTermSet(_TantivyMatrixTests):
 class TestPracticeSearchAccessMatrixTantivyTermSet(_TantivyMatrixTests):
     matrix = _practice_matrix()
     labels_form = "term_set"
+
+
+class TestSearchAccessMatrixTantivySplit(_TantivyMatrixTests):
+    """The same matrix with every ranked page computed in two parts at once and merged."""
+
+    matrix = _matrix()
+    split = True
+
+
+class TestPracticeSearchAccessMatrixTantivySplit(_TantivyMatrixTests):
+    matrix = _practice_matrix()
+    split = True
 
 
 class TestSearchAccessMatrixTantivyUnion(_TantivyMatrixTests):

@@ -16,8 +16,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,8 @@ FOLD_SUFFIX = "__folded"
 # 3: list facets per value; 4: a column per item language; 5: facet sets; 6: all_text; 7: a list
 # facet's values one per column (FACET_POSITIONS) instead of sets; 8: RESTRICTED_MARK (an index
 # without it must never be searched with the exclusion form: it would let its restricted items through);
-# 9: position columns filled with NO_VALUE.
-SCHEMA_VERSION = 9
+# 9: position columns filled with NO_VALUE; 10: PART_FIELD.
+SCHEMA_VERSION = 10
 # Every text field's words again in one column (each field a separate value, so a phrase never spans
 # two fields): the facet counts and the total match on it, the same items as the ranked query over
 # the separate, weighted columns, in one posting list per word instead of one per field.
@@ -70,6 +71,23 @@ WRITER_HEAP = 20_000_000
 REBUILD_COMMIT_EVERY = 100_000
 # A rebuild's writer gets a larger heap: fewer, larger segments, so fewer merges competing for the CPU.
 REBUILD_WRITER_HEAP = 256_000_000
+# Without the facet counts (the API's default search) the ranked page is computed in two halves at
+# once, one per core; with them the second core is counting already, and a split only adds work.
+# Every item is in part "0" or "1" by runs of PART_RUN primary keys, and a rebuild writes items in
+# key order, so each part is long runs of neighbouring items, and tantivy's intersection leaps over
+# the other part's runs instead of reading them (a filter that alternated item by item saved
+# nothing: the per-word unions read their whole posting lists; docs/performance.md, "Tried in
+# session 16"). Both halves are ranked with the whole index's statistics, so merged by score they
+# are the unsplit page exactly (docs/search.md).
+PART_FIELD = "part"
+PART_RUN = 32_768
+PARTS = ("0", "1")
+# Split only when each part holds at least SPLIT_MIN_PART items and the words' posting lists in
+# ALL_TEXT hold at least SPLIT_MIN_POSTINGS entries (what the ranking reads grows with them, not with
+# the matches: three rarer words matching 1,300 items at a million practices still read 7 ms of
+# postings). Below that the hand-off to a second thread costs more than a half saves.
+SPLIT_MIN_PART = 25_000
+SPLIT_MIN_POSTINGS = 100_000
 
 
 def stem_analyzer(language: str = "english") -> tantivy.TextAnalyzer:
@@ -136,6 +154,11 @@ BROAD_LABELS = (access.PUBLIC, access.COMMUNITY)
 RESTRICTED_MARK = "~restricted"
 LABEL_EXCLUSION = True
 EXCLUSION_MAX_MATCHES = 200_000
+
+
+def part_of(pk: int) -> str:
+    """The part of the index an item's key puts it in (PART_FIELD)."""
+    return PARTS[(pk // PART_RUN) % len(PARTS)]
 
 
 def index_labels(labels: list[str]) -> list[str]:
@@ -255,6 +278,66 @@ def facet_counts(searcher: tantivy.Searcher, query: tantivy.Query, names: list[s
     }
 
 
+class _RankingNow:
+    """How many searches of this process are ranking a page at this moment. A page is split only
+    when its search is the only one: under load the other core already serves another request,
+    and the split would only add the hand-off and the second half's fixed work."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def enter(self) -> Iterator[bool]:
+        """Count this search in; yields whether it is the only one ranking."""
+        with self.lock:
+            self.count += 1
+            alone = self.count == 1
+        try:
+            yield alone
+        finally:
+            with self.lock:
+                self.count -= 1
+
+
+_ranking_now = _RankingNow()
+
+
+def worth_splitting(searcher: tantivy.Searcher, postings: int) -> bool:
+    """Whether ranking the page in two parts at once should pay off (SPLIT_MIN_PART, SPLIT_MIN_POSTINGS)."""
+    if postings < SPLIT_MIN_POSTINGS:
+        return False
+    return min(searcher.doc_freq(PART_FIELD, part) for part in PARTS) >= SPLIT_MIN_PART
+
+
+def ranked_in_parts(
+    searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query, offset: int, limit: int, count: bool
+) -> tuple[list[tuple[float, tantivy.DocAddress]], int | None]:
+    """The page of `query`'s best hits, ranked in the parts at once (the first in the pool, the
+    other in this thread; tantivy releases the GIL) and merged: the page is among each part's best
+    offset+limit hits. Ties go to the lower address, as in tantivy's own order. The part filter
+    scores 0, so every hit keeps the score the whole query gives it."""
+    halves = [
+        tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, query),
+                (
+                    tantivy.Occur.Must,
+                    tantivy.Query.const_score_query(tantivy.Query.term_query(schema, PART_FIELD, part), 0.0),
+                ),
+            ]
+        )
+        for part in PARTS
+    ]
+    first = _search_pool.submit(searcher.search, halves[0], limit=offset + limit, count=count)
+    results = [searcher.search(half, limit=offset + limit, count=count) for half in halves[1:]]
+    results.insert(0, first.result())
+    hits = [hit for result in results for hit in result.hits]
+    hits.sort(key=lambda hit: (-hit[0], hit[1].segment_ord, hit[1].doc))
+    total = sum(result.count or 0 for result in results) if count else None
+    return hits[offset : offset + limit], total
+
+
 _lock = threading.Lock()
 _indexes: dict[str, tantivy.Index] = {}
 # What the last look at a file found, per path: a search reads two small files and compares their
@@ -302,6 +385,7 @@ def _schema() -> tantivy.Schema:
             for column in position_columns(name):
                 builder.add_text_field(column, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("labels", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(PART_FIELD, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(LANGUAGE_FIELD, stored=True, tokenizer_name="raw", index_option="basic")
     for code in LANGUAGE_CODES:
         builder.add_text_field(language_column(code), stored=True, tokenizer_name=f"enlets_{code}")
@@ -395,6 +479,7 @@ class TantivyEngine(SearchEngine):
         doc.add_text("key", f"{key}:{item.pk}")
         doc.add_text(registry.TYPE_FACET, key)
         doc.add_unsigned("pk", item.pk)
+        doc.add_text(PART_FIELD, part_of(item.pk))
         doc.add_text("display_title", str(item))
         values = add_text_fields(doc, model, item)
         language = item_language(item)
@@ -589,8 +674,14 @@ class TantivyEngine(SearchEngine):
         tasks_waiting = pending_index_tasks()
         # In this thread, not the pool: it would only wait for it, and each hand-off wakes a thread
         # (0.2-0.4 ms of a selective query on a two-core virtual machine; docs/performance.md, change 18).
-        page_result = searcher.search(full, limit=page_size, offset=(page - 1) * page_size, count=not count_facets)
-        ranked = page_result.hits
+        offset = (page - 1) * page_size
+        with _ranking_now.enter() as alone:
+            # Only while the other core is idle: not beside the facet counts, nor another search.
+            if alone and not count_facets and worth_splitting(searcher, self._postings(searcher, query)):
+                ranked, ranked_total = ranked_in_parts(searcher, schema, full, offset, page_size, count=True)
+            else:
+                page_result = searcher.search(full, limit=page_size, offset=offset, count=not count_facets)
+                ranked, ranked_total = page_result.hits, page_result.count
         docs = [searcher.doc(address) for _score, address in ranked]
         hits = [
             Hit(
@@ -615,7 +706,7 @@ class TantivyEngine(SearchEngine):
             total = sum(counts.get(registry.TYPE_FACET, {}).values())
             facet_values = {name: counts.get(name, {}) for name in known}
         else:
-            total, facet_values = page_result.count or 0, {}
+            total, facet_values = ranked_total or 0, {}
         return SearchResults(
             total=total,
             hits=hits,
@@ -639,6 +730,18 @@ class TantivyEngine(SearchEngine):
             if tokens:
                 estimate *= min(searcher.doc_freq(ALL_TEXT, token) for token in tokens) / total
         return estimate
+
+    def _postings(self, searcher: tantivy.Searcher, query: str) -> int:
+        """How many entries the words' posting lists hold in ALL_TEXT (a prefix counts as every
+        item): what ranking them reads, in proportion. 0 without words."""
+        postings = 0
+        for clause in parse(query):
+            if clause.kind == "prefix":
+                postings += searcher.num_docs
+                continue
+            for word in clause.words:
+                postings += sum(searcher.doc_freq(ALL_TEXT, token) for token in self.stem.analyze(word))
+        return postings
 
     @staticmethod
     def _languages_present(searcher: tantivy.Searcher) -> list[str]:
