@@ -647,7 +647,8 @@ class TantivyEngine(SearchEngine):
         searcher = index.searcher()
         languages = self._languages_present(searcher)
         text_query = self._text_query(schema, query, languages)
-        estimated = self._estimated_matches(searcher, query)
+        frequencies = self._frequencies(searcher, query)
+        estimated = self._estimated_matches(searcher, query, frequencies)
         filters = []
         if models:
             filters.append(tantivy.Query.term_set_query(schema, registry.TYPE_FACET, list(models)))
@@ -677,7 +678,7 @@ class TantivyEngine(SearchEngine):
         offset = (page - 1) * page_size
         with _ranking_now.enter() as alone:
             # Only while the other core is idle: not beside the facet counts, nor another search.
-            if alone and not count_facets and worth_splitting(searcher, self._postings(searcher, query)):
+            if alone and not count_facets and worth_splitting(searcher, self._postings(searcher, query, frequencies)):
                 ranked, ranked_total = ranked_in_parts(searcher, schema, full, offset, page_size, count=True)
             else:
                 page_result = searcher.search(full, limit=page_size, offset=offset, count=not count_facets)
@@ -716,32 +717,37 @@ class TantivyEngine(SearchEngine):
             lagging=lagging,
         )
 
-    def _estimated_matches(self, searcher: tantivy.Searcher, query: str) -> float:
+    def _frequencies(self, searcher: tantivy.Searcher, query: str) -> list[list[int] | None]:
+        """Per clause of `query`, the number of items holding each of its words' tokens in ALL_TEXT;
+        None for a prefix (its words are known only once tantivy expands it)."""
+        return [
+            None
+            if clause.kind == "prefix"
+            else [searcher.doc_freq(ALL_TEXT, token) for word in clause.words for token in self.stem.analyze(word)]
+            for clause in parse(query)
+        ]
+
+    def _estimated_matches(
+        self, searcher: tantivy.Searcher, query: str, frequencies: list[list[int] | None] | None = None
+    ) -> float:
         """How many items all the words match, guessed as if they occurred independently: the
         number of items times each word's share of them in ALL_TEXT (a phrase counts as its
         rarest word; a prefix as matching everything). Only chooses the form of the labels
         filter, never what it lets through."""
         total = max(searcher.num_docs, 1)
         estimate = float(total)
-        for clause in parse(query):
-            if clause.kind == "prefix":
-                continue
-            tokens = [token for word in clause.words for token in self.stem.analyze(word)]
-            if tokens:
-                estimate *= min(searcher.doc_freq(ALL_TEXT, token) for token in tokens) / total
+        for clause in self._frequencies(searcher, query) if frequencies is None else frequencies:
+            if clause:
+                estimate *= min(clause) / total
         return estimate
 
-    def _postings(self, searcher: tantivy.Searcher, query: str) -> int:
+    def _postings(
+        self, searcher: tantivy.Searcher, query: str, frequencies: list[list[int] | None] | None = None
+    ) -> int:
         """How many entries the words' posting lists hold in ALL_TEXT (a prefix counts as every
         item): what ranking them reads, in proportion. 0 without words."""
-        postings = 0
-        for clause in parse(query):
-            if clause.kind == "prefix":
-                postings += searcher.num_docs
-                continue
-            for word in clause.words:
-                postings += sum(searcher.doc_freq(ALL_TEXT, token) for token in self.stem.analyze(word))
-        return postings
+        clauses = self._frequencies(searcher, query) if frequencies is None else frequencies
+        return sum(searcher.num_docs if clause is None else sum(clause) for clause in clauses)
 
     @staticmethod
     def _languages_present(searcher: tantivy.Searcher) -> list[str]:
