@@ -123,3 +123,19 @@ def test_page_and_api_agree_on_topic_country_and_organisation(world, client):
     body = as_user(reader, "read").get("/practices", params).json()
     assert [row["title"] for row in body["results"]] == titles
     assert body["count"] == len(titles)
+
+
+def test_list_page_queries_do_not_grow_with_its_rows(world, client):
+    """The rows' topics and countries are fetched once per page, not per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world["author"])
+    counts = []
+    for params in ({"organisation": str(world["orgs"][0].pk), "country": "NL", "topic": "anpr-links"}, {}):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("practices:list"), params).content.decode()
+        counts.append((page.count("Linked practice"), len(queries)))
+    (few_rows, few_queries), (many_rows, many_queries) = counts
+    assert 0 < few_rows < many_rows
+    assert many_queries == few_queries

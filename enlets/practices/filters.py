@@ -127,28 +127,30 @@ class PracticeFilters:
     def _apply_links(self, queryset: QuerySet[Practice]) -> QuerySet[Practice]:
         """The topic, country and organisation filters, each a link table of practice ids.
 
-        A topic or a country alone as a join: each holds many practices, so PostgreSQL reads the
-        list in index order and stops after a page (48 and 70 ms at a million practices). An
-        organisation holds few: its practices' ids are read once and fetched by key (`pk_among`);
-        as a join the ordered walk read most of the table to find a page (222-333 against 132-137
-        ms). A topic and a country together are intersected in their link tables first, on the
-        (topic, practice) and (country, practice) indexes, and only the practices in both are read
-        by key: as two joins, neither order of reading found the 1.4 % of practices in both a topic
-        (20 %) and a country (7 %) without reading a third of the table (330-420 against 86-114 ms
-        at a million practices; docs/performance.md, "Practice list by topic and country"). A slug,
-        a country and an organisation each match one row of their link table per practice, so
-        nothing is repeated.
+        A topic or a country as a join: each holds many practices, so PostgreSQL reads the list in
+        index order and stops after a page (48 and 70 ms at a million practices). An organisation
+        holds few: its practices' ids are read once and fetched by key (`pk_among`); as a join the
+        ordered walk read most of the table to find a page (222-333 against 132-137 ms), and with
+        it the topic and the country stay joins, tested on those few. A topic and a country without
+        an organisation are intersected in their link tables first, on the (topic, practice) and
+        (country, practice) indexes, and only the practices in both are read by key: as two joins,
+        neither order of reading found the 1.4 % of practices in both a topic (20 %) and a country
+        (7 %) without reading a third of the table (330-480 against 88-120 ms). Never two lists of
+        ids: PostgreSQL tests the second item by item against every candidate of the first (2.9 s
+        for a topic, a country and an organisation). Figures: docs/performance.md, "Practice list
+        by topic and country". A slug, a country and an organisation each match one row of their
+        link table per practice, so nothing is repeated.
         """
-        if self.topic and self.country:
+        if self.topic and self.country and self.organisation is None:
             # The topic's id as a sub-query, not a join to the topic table: with the id fixed, the
             # (topic, practice) index yields the practice ids in order, ready to merge with the country's.
             topic_id = Subquery(Topic.objects.filter(slug=self.topic).order_by().values("pk")[:1])
             in_country = Practice.countries.through.objects.filter(country_id=self.country).values("practice_id")
             in_both = Practice.topics.through.objects.filter(topic_id=topic_id, practice_id__in=in_country)
-            queryset = queryset.filter(pk_among(in_both.values("practice_id")))
-        elif self.topic:
+            return queryset.filter(pk_among(in_both.values("practice_id")))
+        if self.topic:
             queryset = queryset.filter(topics__slug=self.topic)
-        elif self.country:
+        if self.country:
             queryset = queryset.filter(countries__pk=self.country)
         if self.organisation is not None:
             links = Practice.organisations.through.objects.filter(organisation_id=self.organisation)

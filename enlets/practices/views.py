@@ -78,8 +78,11 @@ def _sign_in_unless_visible(request: HttpRequest, pk: int) -> HttpResponse | Non
 def practice_list(request: HttpRequest) -> HttpResponse:
     """Public: anonymous visitors get the CLEAR published practices (DESIGN.md)."""
     filters = PracticeFilters.parse(request.GET)
-    queryset = Practice.objects.visible_to(request.user).select_related("owner_organisation__country")
-    queryset = filters.apply(queryset, request.user)
+    # No join to the owner's organisation (the list does not show it): under the filters that read
+    # their practices' ids first (`pk_among`), PostgreSQL guessed a handful of rows and joined the
+    # organisations in a nested loop over every candidate (345 against 117 ms at a million
+    # practices; docs/performance.md, "Practice list by topic and country").
+    queryset = filters.apply(Practice.objects.visible_to(request.user), request.user)
     if not filters.state:
         # Archived practices left the collection (workflow "archive"); they are listed only on request.
         queryset = queryset.exclude(state=Practice.State.ARCHIVED)
