@@ -80,7 +80,7 @@ def practice_list(request: HttpRequest) -> HttpResponse:
     filters = PracticeFilters.parse(request.GET)
     # No join to the owner's organisation (the list does not show it): under the filters that read
     # their practices' ids first (`pk_among`), PostgreSQL guessed a handful of rows and joined the
-    # organisations in a nested loop over every candidate (345 against 117 ms at a million
+    # organisations in a nested loop over every candidate (the page's query took 345 ms at a million
     # practices; docs/performance.md, "Practice list by topic and country").
     queryset = filters.apply(Practice.objects.visible_to(request.user), request.user)
     if not filters.state:
