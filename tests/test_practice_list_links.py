@@ -138,3 +138,20 @@ def test_list_page_queries_do_not_grow_with_its_rows(world, client):
     (few_rows, few_queries), (many_rows, many_queries) = counts
     assert 0 < few_rows < many_rows
     assert many_queries == few_queries
+
+
+@pytest.mark.parametrize("read_ids_max", [0, 1, 50_000])
+def test_topic_and_country_lists_agree_whether_the_ids_are_read_first_or_not(world, monkeypatch, read_ids_max):
+    """On PostgreSQL a topic's and a country's common practices are read first and sent back as one
+    array, up to READ_IDS_MAX of them; above it the sub-query runs in place. Both list the same."""
+    from enlets.core import listing
+
+    monkeypatch.setattr(listing, "READ_IDS_MAX", read_ids_max)
+    reader = world["reader"]
+    for topic in [t.slug for t in world["topics"]] + ["no-such-topic"]:
+        for code in ("NL", "BE", "DE"):
+            params = {"topic": topic, "country": code}
+            queryset, _sort = order(
+                PracticeFilters.parse(params).apply(Practice.objects.visible_to(reader), reader), None
+            )
+            assert list(queryset.values_list("pk", flat=True)) == expected(reader, params), params
