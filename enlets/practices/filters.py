@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, F, Q, QuerySet, Subquery, Value, When
+from django.db.models import F, Q, QuerySet, Subquery
 
 from enlets.core.listing import pk_among, pk_among_read
 from enlets.core.models import TLP
-from enlets.practices.models import Practice, Topic
+from enlets.practices.models import Practice, Topic, marking_rank
 from enlets.search.languages import Language
 
 # Public sort name -> field. "tlp" sorts by strictness (annotated), not alphabetically.
@@ -170,9 +170,7 @@ def order(queryset: QuerySet[Practice], sort: str | None) -> tuple[QuerySet[Prac
     if name not in SORTS:
         sort, name = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
     if name == "tlp":
-        queryset = queryset.annotate(
-            tlp_rank=Case(*[When(tlp=v, then=Value(rank)) for rank, v in enumerate(TLP.values)], default=Value(0))
-        )
+        queryset = queryset.annotate(tlp_rank=marking_rank())
     column = F(SORTS[name])
     # Drafts have no publication date: they go last either way, on SQLite and PostgreSQL alike. Only
     # a nullable column says where its nulls go: "NULLS LAST" on a column that has none still keeps

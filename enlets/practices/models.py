@@ -15,17 +15,33 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from enlets.core import access
-from enlets.core.models import AccessLabel, SharedItem, SharedItemQuerySet, StoredAttachment, released_by_marking_index
+from enlets.core.models import (
+    TLP,
+    AccessLabel,
+    SharedItem,
+    SharedItemQuerySet,
+    StoredAttachment,
+    released_by_marking_index,
+)
 from enlets.search.fields import FacetField, SearchField
 from enlets.search.languages import Language
 
 if TYPE_CHECKING:
     from enlets.network.models import User
+
+
+def marking_rank() -> models.Case:
+    """A marking's strictness as a number, CLEAR 0 up to RED, to sort by: the same expression in the
+    list's query (enlets.practices.filters.order) and in its index, so PostgreSQL can walk the index."""
+    return models.Case(
+        *[models.When(tlp=value, then=models.Value(rank)) for rank, value in enumerate(TLP.values)],
+        default=models.Value(0),
+    )
 
 
 class Topic(models.Model):
@@ -205,6 +221,12 @@ class Practice(SharedItem):
             models.Index(fields=["state", "-published_at"], name="practice_state_published"),
             models.Index(fields=["owner", "-updated_at"], name="practice_owner_updated"),
             released_by_marking_index("practice_released_marking"),
+            # The list's other sorts (enlets.practices.filters.SORTS), each in the query's own order,
+            # so a page walks its index and stops instead of sorting every visible practice (550-820
+            # ms at a million practices; docs/performance.md, "Practice list sorts"). The publication
+            # date's index is migration 0006's own SQL: SQLite takes no NULLS LAST in an index.
+            models.Index(F("title"), F("id"), name="practice_title"),
+            models.Index(marking_rank(), F("id"), name="practice_marking_rank"),
         ]
 
     def __str__(self) -> str:
