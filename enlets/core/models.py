@@ -43,6 +43,16 @@ class TLP(models.TextChoices):
 COMMUNITY_MARKINGS: tuple[str, ...] = (TLP.CLEAR.value, TLP.GREEN.value)
 
 
+def marking_rank() -> models.Case:
+    """A marking's strictness as a number, CLEAR 0 up to RED, to sort the lists by (documents and
+    practices). One expression for the queries and the practices' index (`practice_marking_rank`):
+    PostgreSQL walks an expression index only for the very same expression."""
+    return models.Case(
+        *[models.When(tlp=value, then=models.Value(rank)) for rank, value in enumerate(TLP.values)],
+        default=models.Value(0),
+    )
+
+
 def released_by_marking_index(name: str, states: tuple[str, ...] = ("published", "archived")) -> models.Index:
     """A partial index of the rows a community member sees by their marking alone (released, CLEAR
     or GREEN). The first part of a heavy member's bounded count (`access.CountHint`) then reads

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from enlets.core.errors import ActionError, NotAllowed
 from enlets.core.forms import add_action_errors
 from enlets.core.listing import paginate, sort_queryset
-from enlets.core.models import TLP
+from enlets.core.models import marking_rank
 from enlets.core.shared import get_visible_or_404, serve_attachment
 from enlets.core.uploads import save_form_with_files
 from enlets.documents import actions
@@ -42,9 +41,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
     if filters.is_bound:
         queryset = filters.filter(queryset, request.user)
     # TLP sorts by strictness, not alphabetically.
-    queryset = queryset.annotate(
-        tlp_rank=Case(*[When(tlp=value, then=Value(rank)) for rank, value in enumerate(TLP.values)], default=Value(0))
-    )
+    queryset = queryset.annotate(tlp_rank=marking_rank())
     queryset, sort = sort_queryset(request, queryset, SORTS, "-updated")
     page = paginate(request, queryset)
     # The group and country filters come from links (a group page, a country page): name them.

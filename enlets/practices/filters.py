@@ -14,8 +14,8 @@ from typing import Any
 from django.db.models import F, Q, QuerySet, Subquery
 
 from enlets.core.listing import pk_among, pk_among_read
-from enlets.core.models import TLP
-from enlets.practices.models import Practice, Topic, marking_rank
+from enlets.core.models import TLP, marking_rank
+from enlets.practices.models import Practice, Topic
 from enlets.search.languages import Language
 
 # Public sort name -> field. "tlp" sorts by strictness (annotated), not alphabetically.

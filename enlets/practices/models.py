@@ -21,11 +21,11 @@ from django.utils import timezone
 
 from enlets.core import access
 from enlets.core.models import (
-    TLP,
     AccessLabel,
     SharedItem,
     SharedItemQuerySet,
     StoredAttachment,
+    marking_rank,
     released_by_marking_index,
 )
 from enlets.search.fields import FacetField, SearchField
@@ -33,15 +33,6 @@ from enlets.search.languages import Language
 
 if TYPE_CHECKING:
     from enlets.network.models import User
-
-
-def marking_rank() -> models.Case:
-    """A marking's strictness as a number, CLEAR 0 up to RED, to sort by: the same expression in the
-    list's query (enlets.practices.filters.order) and in its index, so PostgreSQL can walk the index."""
-    return models.Case(
-        *[models.When(tlp=value, then=models.Value(rank)) for rank, value in enumerate(TLP.values)],
-        default=models.Value(0),
-    )
 
 
 class Topic(models.Model):
